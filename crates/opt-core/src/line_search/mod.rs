@@ -1,0 +1,1 @@
+//! Line searches (being written).
