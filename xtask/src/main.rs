@@ -1,1 +1,189 @@
-fn main() {}
+//! `cargo xtask <command>`: the workspace's command line.
+//!
+//! - `run`: one optimizer on one problem, per the contract in
+//!   `docs/architecture.md` (trace file, `--json` summary);
+//! - `bench`: the built-in suite, writing `report.md`, `results.json` and plots;
+//! - `ci`: what `.ci/run` does.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+use opt_bench::report::{BenchOptions, run_bench};
+use opt_bench::run::{DEFAULT_MAX_ITERS, RunOptions, run_specs};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Run, benchmark and check the opt workspace")]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// Run one optimizer on one problem.
+    Run(RunArgs),
+    /// Run the benchmark suite on the built-in problems; write report.md,
+    /// results.json and plots.
+    Bench(BenchArgs),
+    /// Run what CI runs: fmt, clippy, tests, the quick benchmark.
+    Ci,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The problem: `name[:key=value,...]`, e.g. `rosenbrock:dim=10`,
+    /// `logistic:data=breast-cancer,l2=0.001`.
+    #[arg(long)]
+    problem: String,
+    /// The optimizer: `name[:key=value,...]`, e.g. `gd:lr=0.001`, `gd:line_search=wolfe`.
+    #[arg(long)]
+    optimizer: String,
+    /// Maximum iterations. Without this and without --epochs the budget is
+    /// 1000 iterations.
+    #[arg(long)]
+    max_iters: Option<usize>,
+    /// Maximum effective passes over the data (sample evaluations / n).
+    #[arg(long)]
+    epochs: Option<f64>,
+    /// Mini-batch size for stochastic optimizers (default: the full batch).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Stop when the gradient's infinity norm is at most G.
+    #[arg(long)]
+    gtol: Option<f64>,
+    /// Stop when |f_prev - f| <= F max(|f_prev|, |f|, 1).
+    #[arg(long)]
+    ftol: Option<f64>,
+    /// Seed for mini-batch sampling and stochastic methods.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Stop after this many seconds of wall-clock time.
+    #[arg(long)]
+    time_limit: Option<f64>,
+    /// Write one JSON object per iteration to FILE.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Print the summary as one JSON object on the last line of stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// A CI-sized subset.
+    #[arg(long)]
+    quick: bool,
+    /// Output folder (default target/opt-bench).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            let text = error.to_string();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            eprintln!("{first}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match cli.command {
+        Commands::Run(args) => run(args),
+        Commands::Bench(args) => bench(args),
+        Commands::Ci => ci(),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    let options = RunOptions {
+        max_iters: args.max_iters,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        gtol: args.gtol,
+        ftol: args.ftol,
+        seed: args.seed,
+        time_limit_s: args.time_limit,
+        trace: args.trace,
+        progress: !args.json,
+        keep_history: false,
+    };
+    let record = run_specs(&args.problem, &args.optimizer, &options).map_err(|e| e.to_string())?;
+    if args.json {
+        let line = serde_json::to_string(&record).map_err(|e| e.to_string())?;
+        println!("{line}");
+    } else {
+        println!("problem     {}", record.problem);
+        println!("optimizer   {}", record.optimizer);
+        println!("stopped     {} after {} iterations", record.stop_reason, record.iterations);
+        println!("f           {:.12e}", record.f);
+        println!("|grad|_2    {:.6e}   |grad|_inf {:.6e}", record.grad_norm, record.grad_inf);
+        let e = record.evals;
+        println!(
+            "evals       f {}  grad {}  hvp {}  jac {}  samples {}",
+            e.f, e.grad, e.hvp, e.jac, e.samples
+        );
+        println!("time        {:.3} s", record.time_s);
+    }
+    Ok(())
+}
+
+fn bench(args: BenchArgs) -> Result<(), String> {
+    let out = args.out.unwrap_or_else(|| workspace_root().join("target/opt-bench"));
+    let options = BenchOptions {
+        quick: args.quick,
+        out_dir: out.clone(),
+    };
+    let summary = run_bench(&options).map_err(|e| e.to_string())?;
+    println!(
+        "{} runs; wrote {}",
+        summary.runs,
+        summary.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+/// The steps of `.ci/run`, in order.
+const CI_STEPS: &[&[&str]] = &[
+    &["fmt", "--all", "--check"],
+    &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+    &["test", "--workspace"],
+    &["xtask", "bench", "--quick"],
+];
+
+fn ci() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for step in CI_STEPS {
+        eprintln!("==> cargo {}", step.join(" "));
+        let status = Command::new(&cargo)
+            .args(*step)
+            .current_dir(workspace_root())
+            .status()
+            .map_err(|e| format!("cannot start cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("`cargo {}` failed ({status})", step.join(" ")));
+        }
+    }
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
+}
+
+// Keep the documented default in one place.
+const _: () = assert!(DEFAULT_MAX_ITERS == 1000);

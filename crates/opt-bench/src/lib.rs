@@ -1,1 +1,39 @@
-//! opt-bench
+//! `opt-bench`: the benchmark side of the `opt` workspace.
+//!
+//! - [`spec`]: the `name[:key=value,...]` specs of the runner's command line
+//!   (`--problem SPEC`, `--optimizer SPEC`), with typed getters;
+//! - [`problems`]: the problem registry ([`build_problem`]): chained
+//!   Rosenbrock, quadratics from JSON, logistic, least-squares and softmax
+//!   regression, each with analytic gradients and Hessian-vector products,
+//!   gathered in one [`Problem`] enum that implements
+//!   [`opt_core::Objective`] and [`opt_core::FiniteSum`];
+//! - [`data`]: the CSV and JSON loaders and the embedded data sets
+//!   (breast cancer, digits; sources and licences in `data/*/README.md`);
+//! - [`BenchError`]: one-line, typed errors naming the spec, file, line or
+//!   argument at fault.
+//!
+//! ```
+//! use opt_bench::{Spec, build_problem};
+//! use opt_core::Objective;
+//!
+//! let spec = Spec::parse("problem", "rosenbrock:dim=4")?;
+//! let problem = build_problem(&spec)?;
+//! let x = problem.start();
+//! let mut grad = x.clone();
+//! let f = problem.value_and_grad(&x, &mut grad)?;
+//! assert_eq!(problem.name(), "rosenbrock:dim=4");
+//! assert!(f > 0.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod data;
+pub mod error;
+pub mod problems;
+pub mod spec;
+
+pub use error::{BenchError, Result};
+pub use problems::{
+    LeastSquaresRegression, Logistic, PROBLEM_NAMES, Problem, Quadratic, Rosenbrock, Softmax,
+    build_problem,
+};
+pub use spec::Spec;

@@ -97,6 +97,18 @@ impl<P> Counted<P> {
         }
     }
 
+    /// Effective passes over the data: samples evaluated / samples per full
+    /// evaluation, or the number of gradients for a problem that is not a
+    /// finite sum.
+    pub fn passes(&self) -> f64 {
+        let evals = self.evals();
+        if self.samples_per_full_evaluation == 0 {
+            evals.grad as f64
+        } else {
+            evals.samples as f64 / self.samples_per_full_evaluation as f64
+        }
+    }
+
     /// Set every counter back to zero.
     pub fn reset(&self) {
         let c = &self.counters;

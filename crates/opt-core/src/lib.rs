@@ -12,10 +12,13 @@
 
 pub mod counting;
 pub mod error;
+pub mod gradient;
 pub mod line_search;
 pub mod problem;
+pub mod runner;
 pub mod scalar;
 pub mod schedule;
+pub mod state;
 pub mod vector;
 
 pub use counting::{Counted, Evals};
@@ -24,6 +27,8 @@ pub use problem::{
     FiniteSum, GeneralizedLinear, LeastSquares, Objective, ScalarOf, SumOfSquares,
     central_difference_hvp, check_batch,
 };
+pub use runner::{IterState, RunReport, Runner, Solver, Stepper, StepperSolver, StopReason};
 pub use scalar::Scalar;
+pub use state::SaveState;
 pub use vector::VectorSpace;
 pub use num_traits;

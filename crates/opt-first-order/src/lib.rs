@@ -1,1 +1,17 @@
-//! opt-first-order
+//! `opt-first-order`: methods that use only gradients.
+//!
+//! Here now: plain gradient descent ([`gd`]), with a fixed learning rate (a
+//! [`Stepper`](opt_core::Stepper)) or with a line search (a
+//! [`Solver`](opt_core::Solver)). The SGD family (momentum, Nesterov),
+//! AdaGrad, RMSProp, Adadelta, Adam, AdamW, AdaMax, NAdam, RAdam, LARS, LAMB
+//! and proximal gradient (ISTA/FISTA) come here too, one module per method,
+//! with `torch.optim`'s names, defaults and update equations.
+
+pub mod gd;
+
+pub use gd::{GradientDescent, LineSearchDescent, LineSearchKind};
+
+/// The README's library example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;
