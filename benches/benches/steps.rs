@@ -23,7 +23,10 @@ fn gd_step_against_copy(c: &mut Criterion) {
         let grad = Array1::<f32>::from_elem(n, 1e-3);
         let mut gd = GradientDescent::new(1e-3).expect("valid lr");
         group.bench_with_input(BenchmarkId::new("gd step", n), &n, |b, _| {
-            b.iter(|| gd.step(black_box(&mut params), black_box(&grad)).expect("finite"))
+            b.iter(|| {
+                gd.step(black_box(&mut params), black_box(&grad))
+                    .expect("finite")
+            })
         });
         // Same bytes moved: read 1.5 n floats, write 1.5 n floats.
         let source = vec![1.0f32; 3 * n / 2];
@@ -37,12 +40,20 @@ fn gd_step_against_copy(c: &mut Criterion) {
 
 fn problem_gradients(c: &mut Criterion) {
     let mut group = c.benchmark_group("value_and_grad");
-    for spec in ["logistic:data=breast-cancer,l2=0.001", "softmax:data=digits,l2=0.001", "rosenbrock:dim=1000"] {
+    for spec in [
+        "logistic:data=breast-cancer,l2=0.001",
+        "softmax:data=digits,l2=0.001",
+        "rosenbrock:dim=1000",
+    ] {
         let problem = build_problem(&Spec::parse("problem", spec).expect("spec")).expect("problem");
         let x = problem.start();
         let mut grad = Array1::zeros(x.len());
         group.bench_function(spec, |b| {
-            b.iter(|| problem.value_and_grad(black_box(&x), &mut grad).expect("evaluates"))
+            b.iter(|| {
+                problem
+                    .value_and_grad(black_box(&x), &mut grad)
+                    .expect("evaluates")
+            })
         });
     }
     group.finish();

@@ -13,7 +13,10 @@ use opt_bench::report::{BenchOptions, run_bench};
 use opt_bench::run::{DEFAULT_MAX_ITERS, RunOptions, run_specs};
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "Run, benchmark and check the opt workspace")]
+#[command(
+    name = "cargo xtask",
+    about = "Run, benchmark and check the opt workspace"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Commands,
@@ -88,9 +91,15 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(error) => {
+            // clap's message without its usage block, on one line
             let text = error.to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("{first}");
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect();
+            eprintln!("{}", message.join(" "));
             return ExitCode::from(2);
         }
     };
@@ -128,9 +137,15 @@ fn run(args: RunArgs) -> Result<(), String> {
     } else {
         println!("problem     {}", record.problem);
         println!("optimizer   {}", record.optimizer);
-        println!("stopped     {} after {} iterations", record.stop_reason, record.iterations);
+        println!(
+            "stopped     {} after {} iterations",
+            record.stop_reason, record.iterations
+        );
         println!("f           {:.12e}", record.f);
-        println!("|grad|_2    {:.6e}   |grad|_inf {:.6e}", record.grad_norm, record.grad_inf);
+        println!(
+            "|grad|_2    {:.6e}   |grad|_inf {:.6e}",
+            record.grad_norm, record.grad_inf
+        );
         let e = record.evals;
         println!(
             "evals       f {}  grad {}  hvp {}  jac {}  samples {}",
@@ -142,7 +157,9 @@ fn run(args: RunArgs) -> Result<(), String> {
 }
 
 fn bench(args: BenchArgs) -> Result<(), String> {
-    let out = args.out.unwrap_or_else(|| workspace_root().join("target/opt-bench"));
+    let out = args
+        .out
+        .unwrap_or_else(|| workspace_root().join("target/opt-bench"));
     let options = BenchOptions {
         quick: args.quick,
         out_dir: out.clone(),
@@ -151,7 +168,12 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     println!(
         "{} runs; wrote {}",
         summary.runs,
-        summary.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+        summary
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }
@@ -159,7 +181,14 @@ fn bench(args: BenchArgs) -> Result<(), String> {
 /// The steps of `.ci/run`, in order.
 const CI_STEPS: &[&[&str]] = &[
     &["fmt", "--all", "--check"],
-    &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+    &[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ],
     &["test", "--workspace"],
     &["xtask", "bench", "--quick"],
 ];
@@ -182,7 +211,10 @@ fn ci() -> Result<(), String> {
 
 fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
 }
 
 // Keep the documented default in one place.

@@ -9,6 +9,9 @@
 //!   [`opt_core::Objective`] and [`opt_core::FiniteSum`];
 //! - [`data`]: the CSV and JSON loaders and the embedded data sets
 //!   (breast cancer, digits; sources and licences in `data/*/README.md`);
+//! - [`optimizers`]: the optimizer registry ([`optimizers::build_optimizer`]);
+//! - [`run`]: one run as `cargo xtask run` does it, with its JSON record;
+//! - [`report`] and [`plot`]: `cargo xtask bench`'s suites, tables and plots;
 //! - [`BenchError`]: one-line, typed errors naming the spec, file, line or
 //!   argument at fault.
 //!
@@ -28,7 +31,11 @@
 
 pub mod data;
 pub mod error;
+pub mod optimizers;
+pub mod plot;
 pub mod problems;
+pub mod report;
+pub mod run;
 pub mod spec;
 
 pub use error::{BenchError, Result};

@@ -2,7 +2,7 @@
 
 use ndarray::Array1;
 use opt_core::line_search::{BacktrackingArmijo, MoreThuente};
-use opt_core::{SaveState, Solver, StepperSolver};
+use opt_core::{Solver, StepperSolver};
 use opt_first_order::{GradientDescent, LineSearchDescent, LineSearchKind};
 
 use crate::error::{BenchError, Result};
@@ -17,9 +17,9 @@ pub const OPTIMIZER_NAMES: &[&str] = &["gd"];
 #[derive(Debug)]
 pub enum Optimizer {
     /// A first-order stepper: full batch, or mini-batches with `--batch-size`.
-    Stepper(StepperSolver<GradientDescent>),
+    Stepper(Box<StepperSolver<GradientDescent>>),
     /// A full-batch solver that owns its loop.
-    FullBatch(FullBatchSolver),
+    FullBatch(Box<FullBatchSolver>),
 }
 
 /// The full-batch solvers of the registry.
@@ -37,13 +37,6 @@ impl FullBatchSolver {
         }
     }
 
-    /// The solver's saved state as JSON.
-    pub fn state_json(&self) -> Option<String> {
-        match self {
-            FullBatchSolver::LineSearchDescent(solver) => {
-                serde_json::to_string(&solver.save_state()).ok()
-            }
-        }
     }
 }
 
@@ -90,7 +83,7 @@ fn build_gd(spec: &Spec) -> Result<Optimizer> {
             }
         }
         let stepper = GradientDescent::new(lr).map_err(|e| invalid(spec, "lr", &lr.to_string(), &reason(&e)))?;
-        return Ok(Optimizer::Stepper(StepperSolver::full_batch(stepper)));
+        return Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(stepper))));
     }
     let c1 = spec.get_f64("c1")?;
     let kind = match spec.get_str("line_search").unwrap_or("armijo") {
@@ -120,8 +113,8 @@ fn build_gd(spec: &Spec) -> Result<Optimizer> {
         }
         other => return Err(invalid(spec, "line_search", other, "expected armijo or wolfe")),
     };
-    Ok(Optimizer::FullBatch(FullBatchSolver::LineSearchDescent(
-        LineSearchDescent::new(kind),
+    Ok(Optimizer::FullBatch(Box::new(
+        FullBatchSolver::LineSearchDescent(LineSearchDescent::new(kind)),
     )))
 }
 

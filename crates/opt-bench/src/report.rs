@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use opt_core::runner::HistoryRecord;
+
 use crate::error::{BenchError, Result};
 use crate::plot::{LogChart, Series, TrajectoryChart, write_log_chart, write_trajectory_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
@@ -190,9 +192,12 @@ fn loss(suite: &Suite, f: f64) -> f64 {
     }
 }
 
+/// Reads a plot's x coordinate off a history record.
+type XAxis = fn(&HistoryRecord) -> f64;
+
 fn plot_suite(suite: &Suite, records: &[RunRecord], out: &Path) -> Result<Vec<PathBuf>> {
     let y_label = if suite.f_star.is_some() { "f - f*" } else { "f" };
-    let axes: [(&str, &str, fn(&opt_core::runner::HistoryRecord) -> f64); 3] = [
+    let axes: [(&str, &str, XAxis); 3] = [
         ("iterations", "iteration", |r| r.iter as f64),
         ("grad-evals", "gradient evaluations", |r| r.evals.grad as f64),
         ("time", "time (s)", |r| r.time_s),

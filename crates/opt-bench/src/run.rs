@@ -117,7 +117,7 @@ pub fn run(
         Optimizer::Stepper(stepper) => {
             let mut solver = match options.batch_size {
                 Some(batch_size) => stepper.with_batches(batch_size, options.seed)?,
-                None => stepper,
+                None => *stepper,
             };
             runner.run(&problem, &mut solver as &mut dyn Solver<Problem>, start)?
         }

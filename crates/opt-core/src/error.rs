@@ -19,7 +19,10 @@ pub enum OptError {
     },
     /// A NaN or infinity where a finite number is required.
     #[error("non-finite {what} at iteration {iteration}")]
-    NonFinite { what: &'static str, iteration: usize },
+    NonFinite {
+        what: &'static str,
+        iteration: usize,
+    },
     /// A search direction along which the function does not decrease.
     #[error("not a descent direction: directional derivative {slope} is not negative")]
     NotDescentDirection { slope: f64 },
@@ -45,7 +48,11 @@ pub type Result<T, E = OptError> = std::result::Result<T, E>;
 
 impl OptError {
     /// An [`OptError::InvalidHyperparameter`] for `name = value`.
-    pub fn invalid(name: &'static str, value: impl std::fmt::Display, reason: &'static str) -> Self {
+    pub fn invalid(
+        name: &'static str,
+        value: impl std::fmt::Display,
+        reason: &'static str,
+    ) -> Self {
         OptError::InvalidHyperparameter {
             name,
             value: value.to_string(),

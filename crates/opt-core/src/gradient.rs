@@ -52,7 +52,11 @@ where
         .iter()
         .enumerate()
         .fold((0, T::zero()), |(best, best_abs), (i, d)| {
-            if d.abs() > best_abs { (i, d.abs()) } else { (best, best_abs) }
+            if d.abs() > best_abs {
+                (i, d.abs())
+            } else {
+                (best, best_abs)
+            }
         })
         .0;
     Ok(GradientCheck {
@@ -89,7 +93,11 @@ impl<V: VectorSpace> GradientAccumulator<V> {
     pub fn add(&mut self, value: ScalarOf<V>, grad: &V, samples: usize) -> Result<()> {
         check_len("accumulated gradient", self.weighted_sum.len(), grad.len())?;
         if samples == 0 {
-            return Err(OptError::invalid("samples", 0, "a micro-batch has at least one sample"));
+            return Err(OptError::invalid(
+                "samples",
+                0,
+                "a micro-batch has at least one sample",
+            ));
         }
         let weight = ScalarOf::<V>::of(samples as f64);
         self.weighted_sum.axpy(weight, grad);
@@ -137,7 +145,11 @@ pub fn accumulate_batch_gradient<P: FiniteSum + ?Sized>(
     grad: &mut P::Vector,
 ) -> Result<ScalarOf<P::Vector>> {
     if micro_batch_size == 0 {
-        return Err(OptError::invalid("micro_batch_size", 0, "must be at least 1"));
+        return Err(OptError::invalid(
+            "micro_batch_size",
+            0,
+            "must be at least 1",
+        ));
     }
     crate::problem::check_batch(indices, problem.num_samples())?;
     accumulator.reset();
@@ -155,7 +167,11 @@ pub fn accumulate_batch_gradient<P: FiniteSum + ?Sized>(
 /// and leaves the gradients untouched.
 pub fn clip_grad_norm<V: VectorSpace>(grads: &mut [&mut V], max_norm: f64) -> Result<f64> {
     if !(max_norm.is_finite() && max_norm > 0.0) {
-        return Err(OptError::invalid("max_norm", max_norm, "must be positive and finite"));
+        return Err(OptError::invalid(
+            "max_norm",
+            max_norm,
+            "must be positive and finite",
+        ));
     }
     let total_norm = grads
         .iter()
@@ -181,7 +197,11 @@ pub fn clip_grad_norm<V: VectorSpace>(grads: &mut [&mut V], max_norm: f64) -> Re
 /// `torch.nn.utils.clip_grad_value_`.
 pub fn clip_grad_value<T: Scalar>(grad: &mut Array1<T>, clip_value: f64) -> Result<()> {
     if !(clip_value.is_finite() && clip_value > 0.0) {
-        return Err(OptError::invalid("clip_value", clip_value, "must be positive and finite"));
+        return Err(OptError::invalid(
+            "clip_value",
+            clip_value,
+            "must be positive and finite",
+        ));
     }
     let limit = T::of(clip_value);
     grad.map_inplace(|g| *g = g.max(-limit).min(limit));
@@ -267,7 +287,14 @@ mod tests {
     #[test]
     fn gradient_check_rejects_a_wrong_length() {
         let err = check_gradient(&Rosenbrock2 { broken: false }, &array![1.0]).unwrap_err();
-        assert!(matches!(err, OptError::ShapeMismatch { expected: 2, got: 1, .. }));
+        assert!(matches!(
+            err,
+            OptError::ShapeMismatch {
+                expected: 2,
+                got: 1,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -279,7 +306,9 @@ mod tests {
         let x = array![0.3, 0.1, -0.7];
         let indices = [0, 3, 3, 7, 9, 2, 5];
         let mut whole = x.zeros_like();
-        let whole_value = problem.batch_value_and_grad(&x, &indices, &mut whole).unwrap();
+        let whole_value = problem
+            .batch_value_and_grad(&x, &indices, &mut whole)
+            .unwrap();
         for micro in [1, 2, 3, 7, 100] {
             let mut accumulator = GradientAccumulator::new(&x);
             let mut scratch = x.zeros_like();
@@ -296,7 +325,10 @@ mod tests {
             .unwrap();
             assert!((value - whole_value).abs() < 1e-14 * whole_value.abs());
             for (a, b) in grad.iter().zip(whole.iter()) {
-                assert!((a - b).abs() < 1e-14 * b.abs().max(1.0), "micro {micro}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() < 1e-14 * b.abs().max(1.0),
+                    "micro {micro}: {a} vs {b}"
+                );
             }
             assert_eq!(accumulator.samples(), indices.len());
         }
@@ -322,8 +354,14 @@ mod tests {
                 &mut grad,
             )
         };
-        assert!(matches!(run(&[0, 1], 0), Err(OptError::InvalidHyperparameter { .. })));
-        assert!(matches!(run(&[0, 4], 1), Err(OptError::IndexOutOfRange { index: 4, len: 4 })));
+        assert!(matches!(
+            run(&[0, 1], 0),
+            Err(OptError::InvalidHyperparameter { .. })
+        ));
+        assert!(matches!(
+            run(&[0, 4], 1),
+            Err(OptError::IndexOutOfRange { index: 4, len: 4 })
+        ));
         assert!(run(&[], 1).is_err());
         let mut empty = GradientAccumulator::new(&x);
         assert!(empty.mean_into(&mut grad).is_err());

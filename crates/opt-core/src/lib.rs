@@ -23,6 +23,7 @@ pub mod vector;
 
 pub use counting::{Counted, Evals};
 pub use error::{OptError, Result, check_len};
+pub use num_traits;
 pub use problem::{
     FiniteSum, GeneralizedLinear, LeastSquares, Objective, ScalarOf, SumOfSquares,
     central_difference_hvp, check_batch,
@@ -31,4 +32,3 @@ pub use runner::{IterState, RunReport, Runner, Solver, Stepper, StepperSolver, S
 pub use scalar::Scalar;
 pub use state::SaveState;
 pub use vector::VectorSpace;
-pub use num_traits;

@@ -140,8 +140,11 @@ pub trait LeastSquares {
     /// Number of residuals `m`.
     fn num_residuals(&self) -> usize;
     /// `r(x)` into `residuals` (length `m`).
-    fn residuals(&self, x: &Array1<Self::Scalar>, residuals: &mut Array1<Self::Scalar>)
-    -> Result<()>;
+    fn residuals(
+        &self,
+        x: &Array1<Self::Scalar>,
+        residuals: &mut Array1<Self::Scalar>,
+    ) -> Result<()>;
     /// The `m x n` Jacobian `J_ij = d r_i / d x_j` into `jacobian`.
     fn jacobian(&self, x: &Array1<Self::Scalar>, jacobian: &mut Array2<Self::Scalar>)
     -> Result<()>;

@@ -23,7 +23,8 @@ pub trait SaveState {
 
 /// The state as JSON text (f64 values round-trip exactly).
 pub fn state_to_json<S: SaveState + ?Sized>(optimizer: &S) -> Result<String> {
-    serde_json::to_string(&optimizer.save_state()).map_err(|e| OptError::InvalidState(e.to_string()))
+    serde_json::to_string(&optimizer.save_state())
+        .map_err(|e| OptError::InvalidState(e.to_string()))
 }
 
 /// Restore a state saved by [`state_to_json`].

@@ -64,7 +64,9 @@ impl<T: Scalar> VectorSpace for Array1<T> {
         Zip::from(self).and(x).for_each(|s, &xi| *s += alpha * xi);
     }
     fn scale_add(&mut self, alpha: T, x: &Self) {
-        Zip::from(self).and(x).for_each(|s, &xi| *s = alpha * *s + xi);
+        Zip::from(self)
+            .and(x)
+            .for_each(|s, &xi| *s = alpha * *s + xi);
     }
     fn scale(&mut self, alpha: T) {
         self.map_inplace(|s| *s *= alpha);

@@ -180,7 +180,10 @@ fn function_tolerance_time_and_epochs_stop_a_run() {
     assert_eq!(report.stop_reason, StopReason::MaxEpochs);
     assert_eq!(report.iterations, 6);
     assert_eq!(report.evals.samples, 4 + 4 + 2 + 4 + 4 + 2);
-    assert_eq!(report.evals.grad, 6, "monitoring evaluations are not counted");
+    assert_eq!(
+        report.evals.grad, 6,
+        "monitoring evaluations are not counted"
+    );
 }
 
 #[test]
@@ -209,8 +212,19 @@ fn bad_runner_input_is_an_error() {
         .max_iters(3)
         .run(&problem, &mut solver, array![1.0, 2.0, 3.0])
         .unwrap_err();
-    assert!(matches!(err, OptError::ShapeMismatch { expected: 2, got: 3, .. }));
-    assert!(StepperSolver::full_batch(PlainStep { lr: 0.5 }).with_batches(0, 1).is_err());
+    assert!(matches!(
+        err,
+        OptError::ShapeMismatch {
+            expected: 2,
+            got: 3,
+            ..
+        }
+    ));
+    assert!(
+        StepperSolver::full_batch(PlainStep { lr: 0.5 })
+            .with_batches(0, 1)
+            .is_err()
+    );
 }
 
 #[test]

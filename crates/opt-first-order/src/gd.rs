@@ -11,8 +11,8 @@
 use opt_core::line_search::{BacktrackingArmijo, LineSearch, LineSearchOutcome, MoreThuente};
 use opt_core::num_traits::{One, Zero};
 use opt_core::{
-    Counted, IterState, Objective, OptError, Result, SaveState, Scalar, ScalarOf, Solver,
-    Stepper, StopReason, VectorSpace, check_len,
+    Counted, IterState, Objective, OptError, Result, SaveState, Scalar, ScalarOf, Solver, Stepper,
+    StopReason, VectorSpace, check_len,
 };
 use serde::{Deserialize, Serialize};
 
@@ -158,11 +158,17 @@ where
         Ok(())
     }
 
-    fn next_iter(&mut self, problem: &Counted<P>, state: &mut IterState<V>) -> Result<Option<StopReason>> {
+    fn next_iter(
+        &mut self,
+        problem: &Counted<P>,
+        state: &mut IterState<V>,
+    ) -> Result<Option<StopReason>> {
         let (Some(direction), Some(x_new), Some(grad_new)) =
             (&mut self.direction, &mut self.x_new, &mut self.grad_new)
         else {
-            return Err(OptError::InvalidState("next_iter called before init".into()));
+            return Err(OptError::InvalidState(
+                "next_iter called before init".into(),
+            ));
         };
         let grad_norm_sq = state.grad.dot(&state.grad);
         if grad_norm_sq.is_zero() {

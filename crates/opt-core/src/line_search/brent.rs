@@ -574,6 +574,20 @@ mod tests {
     }
 
     #[test]
+    fn the_line_search_reports_an_exhausted_budget() {
+        let q = Quadratic::<f64>::spd3();
+        let x = array![1.0, -1.0, 2.0];
+        // Bracketing from 1e-6 needs many expansions; Brent needs more.
+        for max_evaluations in [3, 10, 20] {
+            let mut search = BrentLineSearch::new(1e-8, max_evaluations).unwrap();
+            let before = q.calls.get();
+            let err = run(&mut search, &q, &x, None, 1e-6).unwrap_err();
+            assert!(matches!(err, OptError::LineSearch { .. }), "{err:?}");
+            assert!(q.calls.get() - before - 1 <= max_evaluations);
+        }
+    }
+
+    #[test]
     fn works_in_f32() {
         let q = Quadratic::<f32>::spd3();
         let x: Array1<f32> = array![1.0, -1.0, 2.0];

@@ -646,6 +646,38 @@ mod tests {
     }
 
     #[test]
+    fn exhausted_or_impossible_searches_fail_cleanly() {
+        // One evaluation is not enough from a step far too small.
+        let q = Quadratic::<f64>::spd3();
+        let x = array![1.0, -1.0, 2.0];
+        let mut search = MoreThuente {
+            max_evaluations: 1,
+            ..Default::default()
+        };
+        let err = run(&mut search, &q, &x, None, 1e-6).unwrap_err();
+        assert!(
+            matches!(err, OptError::LineSearch { reason } if reason.contains("max_evaluations")),
+            "{err:?}"
+        );
+        // A curvature bound finer than rounding can resolve: the search ends
+        // with an error (rounding or xtol) well within its budget.
+        let r = Rosenbrock::default();
+        let mut search = MoreThuente {
+            c1: 1e-17,
+            c2: 1e-16,
+            max_evaluations: 200,
+            ..Default::default()
+        };
+        for x in [array![-1.2, 1.0], array![2.0, 3.0]] {
+            let before = r.calls.get();
+            let err = run(&mut search, &r, &x, None, 1.0).unwrap_err();
+            println!("{err}: {} evaluations", r.calls.get() - before - 1);
+            assert!(matches!(err, OptError::LineSearch { .. }), "{err:?}");
+            assert!(r.calls.get() - before < 100);
+        }
+    }
+
+    #[test]
     fn works_in_f32() {
         let search = MoreThuente::default();
         let q = Quadratic::<f32>::spd3();

@@ -16,7 +16,8 @@ use num_traits::Float;
 use serde::{Deserialize, Serialize};
 
 pub use observer::{
-    History, HistoryRecord, JsonLinesTrace, Observer, ProgressObserver, SharedHistory, TRACE_MAX_DIM,
+    History, HistoryRecord, JsonLinesTrace, Observer, ProgressObserver, SharedHistory,
+    TRACE_MAX_DIM,
 };
 pub use stepper::{Stepper, StepperSolver};
 
@@ -75,7 +76,10 @@ pub enum StopReason {
 impl StopReason {
     /// Whether the stop means the tolerance was met.
     pub fn is_converged(self) -> bool {
-        matches!(self, StopReason::GradientTolerance | StopReason::FunctionTolerance)
+        matches!(
+            self,
+            StopReason::GradientTolerance | StopReason::FunctionTolerance
+        )
     }
 
     /// The snake-case name used in reports.
@@ -178,7 +182,11 @@ fn non_negative(name: &'static str, value: f64) -> Result<f64> {
     if value >= 0.0 && !value.is_nan() {
         Ok(value)
     } else {
-        Err(OptError::invalid(name, value, "must be a non-negative number"))
+        Err(OptError::invalid(
+            name,
+            value,
+            "must be a non-negative number",
+        ))
     }
 }
 
@@ -274,7 +282,12 @@ impl<V: VectorSpace> Runner<V> {
         Ok(report)
     }
 
-    fn notify<P>(&mut self, state: &IterState<V>, problem: &Counted<P>, started: Instant) -> Result<()> {
+    fn notify<P>(
+        &mut self,
+        state: &IterState<V>,
+        problem: &Counted<P>,
+        started: Instant,
+    ) -> Result<()> {
         let evals = problem.evals();
         let elapsed = started.elapsed().as_secs_f64();
         for observer in &mut self.observers {

@@ -51,7 +51,7 @@ impl ProgressObserver {
 impl<V: VectorSpace> Observer<V> for ProgressObserver {
     fn observe(&mut self, state: &IterState<V>, _evals: &Evals, _elapsed_s: f64) -> Result<()> {
         self.bar.set_position(state.iter as u64);
-        if state.iter % 16 == 0 {
+        if state.iter.is_multiple_of(16) {
             self.bar.set_message(format!(
                 "f = {:.6e}  |g| = {:.3e}",
                 state.f.to_f64_lossless(),
@@ -111,7 +111,8 @@ impl<T: Scalar, W: Write> Observer<ndarray::Array1<T>> for JsonLinesTrace<W> {
     ) -> Result<()> {
         let x = if state.x.len() <= TRACE_MAX_DIM {
             self.x_buffer.clear();
-            self.x_buffer.extend(state.x.iter().map(|v| v.to_f64_lossless()));
+            self.x_buffer
+                .extend(state.x.iter().map(|v| v.to_f64_lossless()));
             Some(self.x_buffer.as_slice())
         } else {
             None

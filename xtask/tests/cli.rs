@@ -1,0 +1,201 @@
+//! The `cargo xtask run` contract, exercised through the binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("the xtask binary starts")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("opt-xtask-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+fn last_json_line(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().expect("some stdout");
+    serde_json::from_str(line).expect("the last line is JSON")
+}
+
+#[test]
+fn a_traced_run_writes_the_start_and_every_iteration() {
+    let trace = scratch("rosenbrock.jsonl");
+    let output = xtask(&[
+        "run",
+        "--problem",
+        "rosenbrock",
+        "--optimizer",
+        "gd:lr=0.001",
+        "--max-iters",
+        "10",
+        "--trace",
+        trace.to_str().expect("utf-8 path"),
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = last_json_line(&output);
+    for key in [
+        "problem",
+        "optimizer",
+        "iterations",
+        "f",
+        "grad_norm",
+        "grad_inf",
+        "x",
+        "evals",
+        "converged",
+        "stop_reason",
+        "time_s",
+    ] {
+        assert!(summary.get(key).is_some(), "summary lacks {key}: {summary}");
+    }
+    for key in ["f", "grad", "hvp", "jac", "samples"] {
+        assert!(summary["evals"].get(key).is_some(), "evals lacks {key}");
+    }
+    assert_eq!(summary["iterations"], 10);
+    assert_eq!(summary["stop_reason"], "max_iterations");
+    assert_eq!(summary["converged"], false);
+
+    let text = std::fs::read_to_string(&trace).expect("trace written");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 11);
+    for (k, line) in lines.iter().enumerate() {
+        assert_eq!(line["iter"], k);
+        assert!(line["f"].is_f64() && line["grad_norm"].is_f64());
+        assert_eq!(line["x"].as_array().expect("x").len(), 2);
+    }
+    // iteration 0 is the standard start; iteration 1 one fixed step later
+    assert_eq!(lines[0]["x"], serde_json::json!([-1.2, 1.0]));
+    assert!((lines[0]["f"].as_f64().unwrap() - 24.2).abs() < 1e-12);
+    let g0 = [-215.6, -88.0];
+    let x1 = [-1.2 - 0.001 * g0[0], 1.0 - 0.001 * g0[1]];
+    for i in 0..2 {
+        assert!((lines[1]["x"][i].as_f64().unwrap() - x1[i]).abs() < 1e-12);
+    }
+    assert_eq!(summary["x"], lines[10]["x"]);
+}
+
+#[test]
+fn logistic_regression_converges_with_the_default_line_search() {
+    let output = xtask(&[
+        "run",
+        "--problem",
+        "logistic:data=breast-cancer,l2=0.001",
+        "--optimizer",
+        "gd",
+        "--gtol",
+        "1e-6",
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = last_json_line(&output);
+    assert_eq!(summary["converged"], true);
+    assert_eq!(summary["stop_reason"], "gradient_tolerance");
+    assert!(summary["grad_inf"].as_f64().unwrap() <= 1e-6);
+    // the Newton-polished optimum of this problem (data/breast-cancer/README.md)
+    let gap = summary["f"].as_f64().unwrap() - 0.05983977454242227;
+    assert!((0.0..1e-8).contains(&gap), "f - f* = {gap}");
+    let evals = &summary["evals"];
+    assert!(evals["grad"].as_u64().unwrap() > 10);
+    assert_eq!(
+        evals["samples"].as_u64().unwrap(),
+        569 * evals["grad"].as_u64().unwrap()
+    );
+}
+
+fn assert_one_line_error(args: &[&str], expected: &str) {
+    let output = xtask(args);
+    assert!(!output.status.success(), "{args:?} succeeded");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.contains(expected), "{args:?}: {stderr}");
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_one_line_naming_the_fault() {
+    assert_one_line_error(
+        &["run", "--problem", "nope", "--optimizer", "gd"],
+        "unknown problem `nope`",
+    );
+    assert_one_line_error(
+        &["run", "--problem", "rosenbrock", "--optimizer", "gd:lr=-1"],
+        "`lr`",
+    );
+    assert_one_line_error(
+        &[
+            "run",
+            "--problem",
+            "rosenbrock",
+            "--optimizer",
+            "gd:bogus=1",
+        ],
+        "unknown argument `bogus`",
+    );
+    assert_one_line_error(
+        &["run", "--problem", "rosenbrock", "--optimizer", "sgdd"],
+        "valid: gd",
+    );
+    let csv = scratch("missing-field.csv");
+    std::fs::write(&csv, "1.0,2.0,1\n3.0,-1\n0.5,0.5,-1\n").expect("write csv");
+    let spec = format!("logistic:file={}", csv.display());
+    assert_one_line_error(&["run", "--problem", &spec, "--optimizer", "gd"], "line 2");
+    assert_one_line_error(&["run", "--problem", "rosenbrock"], "--optimizer");
+    assert_one_line_error(
+        &[
+            "run",
+            "--problem",
+            "rosenbrock",
+            "--optimizer",
+            "gd",
+            "--batch-size",
+            "4",
+        ],
+        "full-batch",
+    );
+}
+
+#[test]
+fn mini_batches_count_their_samples() {
+    let output = xtask(&[
+        "run",
+        "--problem",
+        "logistic:data=breast-cancer",
+        "--optimizer",
+        "gd:lr=0.5",
+        "--batch-size",
+        "100",
+        "--epochs",
+        "2",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = last_json_line(&output);
+    assert_eq!(summary["stop_reason"], "max_epochs");
+    // 569 = 5 * 100 + 69 per epoch: 12 steps make two passes
+    assert_eq!(summary["iterations"], 12);
+    assert_eq!(summary["evals"]["samples"], 2 * 569);
+}
