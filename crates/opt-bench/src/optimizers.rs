@@ -36,8 +36,6 @@ impl FullBatchSolver {
             FullBatchSolver::LineSearchDescent(solver) => solver,
         }
     }
-
-    }
 }
 
 fn invalid(spec: &Spec, key: &str, value: &str, reason: &str) -> BenchError {
