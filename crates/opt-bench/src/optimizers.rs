@@ -77,40 +77,65 @@ fn build_gd(spec: &Spec) -> Result<Optimizer> {
     if let Some(lr) = spec.get_f64("lr")? {
         for key in ["line_search", "c1", "c2", "shrink"] {
             if spec.get_str(key).is_some() {
-                return Err(invalid(spec, key, spec.get_str(key).unwrap_or(""), "a fixed `lr` takes no line search"));
+                return Err(invalid(
+                    spec,
+                    key,
+                    spec.get_str(key).unwrap_or(""),
+                    "a fixed `lr` takes no line search",
+                ));
             }
         }
-        let stepper = GradientDescent::new(lr).map_err(|e| invalid(spec, "lr", &lr.to_string(), &reason(&e)))?;
-        return Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(stepper))));
+        let stepper = GradientDescent::new(lr)
+            .map_err(|e| invalid(spec, "lr", &lr.to_string(), &reason(&e)))?;
+        return Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(
+            stepper,
+        ))));
     }
     let c1 = spec.get_f64("c1")?;
-    let kind = match spec.get_str("line_search").unwrap_or("armijo") {
-        "armijo" => {
-            if let Some(c2) = spec.get_str("c2") {
-                return Err(invalid(spec, "c2", c2, "the Armijo search has no curvature condition"));
+    let kind =
+        match spec.get_str("line_search").unwrap_or("armijo") {
+            "armijo" => {
+                if let Some(c2) = spec.get_str("c2") {
+                    return Err(invalid(
+                        spec,
+                        "c2",
+                        c2,
+                        "the Armijo search has no curvature condition",
+                    ));
+                }
+                let default = BacktrackingArmijo::default();
+                let c1 = c1.unwrap_or(default.c1);
+                let shrink = spec.get_f64("shrink")?.unwrap_or(default.shrink);
+                LineSearchKind::Armijo(BacktrackingArmijo::new(c1, shrink).map_err(|e| {
+                    invalid(spec, "c1/shrink", &format!("{c1}/{shrink}"), &reason(&e))
+                })?)
             }
-            let default = BacktrackingArmijo::default();
-            let c1 = c1.unwrap_or(default.c1);
-            let shrink = spec.get_f64("shrink")?.unwrap_or(default.shrink);
-            LineSearchKind::Armijo(
-                BacktrackingArmijo::new(c1, shrink)
-                    .map_err(|e| invalid(spec, "c1/shrink", &format!("{c1}/{shrink}"), &reason(&e)))?,
-            )
-        }
-        "wolfe" => {
-            if let Some(shrink) = spec.get_str("shrink") {
-                return Err(invalid(spec, "shrink", shrink, "only the Armijo search backtracks by a factor"));
+            "wolfe" => {
+                if let Some(shrink) = spec.get_str("shrink") {
+                    return Err(invalid(
+                        spec,
+                        "shrink",
+                        shrink,
+                        "only the Armijo search backtracks by a factor",
+                    ));
+                }
+                let default = MoreThuente::default();
+                let c1 = c1.unwrap_or(default.c1);
+                let c2 = spec.get_f64("c2")?.unwrap_or(default.c2);
+                LineSearchKind::Wolfe(
+                    MoreThuente::new(c1, c2)
+                        .map_err(|e| invalid(spec, "c1/c2", &format!("{c1}/{c2}"), &reason(&e)))?,
+                )
             }
-            let default = MoreThuente::default();
-            let c1 = c1.unwrap_or(default.c1);
-            let c2 = spec.get_f64("c2")?.unwrap_or(default.c2);
-            LineSearchKind::Wolfe(
-                MoreThuente::new(c1, c2)
-                    .map_err(|e| invalid(spec, "c1/c2", &format!("{c1}/{c2}"), &reason(&e)))?,
-            )
-        }
-        other => return Err(invalid(spec, "line_search", other, "expected armijo or wolfe")),
-    };
+            other => {
+                return Err(invalid(
+                    spec,
+                    "line_search",
+                    other,
+                    "expected armijo or wolfe",
+                ));
+            }
+        };
     Ok(Optimizer::FullBatch(Box::new(
         FullBatchSolver::LineSearchDescent(LineSearchDescent::new(kind)),
     )))

@@ -68,12 +68,19 @@ pub fn write_log_chart(chart: &LogChart<'_>, stem: &Path) -> Result<Vec<PathBuf>
     Ok(vec![svg, png])
 }
 
-type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+type DrawResult<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-fn draw_log_chart<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &LogChart<'_>) -> DrawResult<DB> {
+fn draw_log_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &LogChart<'_>,
+) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     let finite = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
-    let points = chart.series.iter().flat_map(|s| s.points.iter().filter(|p| finite(p)));
+    let points = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(|p| finite(p)));
     let (mut x_max, mut y_min, mut y_max) = (0.0_f64, f64::INFINITY, 0.0_f64);
     for &(x, y) in points {
         x_max = x_max.max(x);
@@ -106,7 +113,9 @@ fn draw_log_chart<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Log
                 color.stroke_width(2),
             ))?
             .label(series.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
     }
     context
         .configure_series_labels()
@@ -189,7 +198,9 @@ fn draw_trajectories<DB: DrawingBackend, F: Fn(f64, f64) -> f64>(
                 color.stroke_width(2),
             ))?
             .label(path.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
     }
     context
         .configure_series_labels()

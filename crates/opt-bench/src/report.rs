@@ -126,7 +126,11 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     let suites = suites();
     let mut all_records = Vec::with_capacity(suites.len());
     for suite in &suites {
-        let max_iters = if options.quick { suite.quick_max_iters } else { suite.max_iters };
+        let max_iters = if options.quick {
+            suite.quick_max_iters
+        } else {
+            suite.max_iters
+        };
         let run_options = RunOptions {
             max_iters: Some(max_iters),
             gtol: suite.gtol,
@@ -196,10 +200,16 @@ fn loss(suite: &Suite, f: f64) -> f64 {
 type XAxis = fn(&HistoryRecord) -> f64;
 
 fn plot_suite(suite: &Suite, records: &[RunRecord], out: &Path) -> Result<Vec<PathBuf>> {
-    let y_label = if suite.f_star.is_some() { "f - f*" } else { "f" };
+    let y_label = if suite.f_star.is_some() {
+        "f - f*"
+    } else {
+        "f"
+    };
     let axes: [(&str, &str, XAxis); 3] = [
         ("iterations", "iteration", |r| r.iter as f64),
-        ("grad-evals", "gradient evaluations", |r| r.evals.grad as f64),
+        ("grad-evals", "gradient evaluations", |r| {
+            r.evals.grad as f64
+        }),
         ("time", "time (s)", |r| r.time_s),
     ];
     let mut files = Vec::new();
@@ -223,7 +233,10 @@ fn plot_suite(suite: &Suite, records: &[RunRecord], out: &Path) -> Result<Vec<Pa
             y_label,
             series: &series,
         };
-        files.extend(write_log_chart(&chart, &out.join(format!("{}-{suffix}", suite.slug)))?);
+        files.extend(write_log_chart(
+            &chart,
+            &out.join(format!("{}-{suffix}", suite.slug)),
+        )?);
     }
     if suite.problem == "rosenbrock" {
         let paths: Vec<Series> = records
@@ -246,7 +259,10 @@ fn plot_suite(suite: &Suite, records: &[RunRecord], out: &Path) -> Result<Vec<Pa
             y_range: (-0.5, 1.5),
             paths: &paths,
         };
-        files.extend(write_trajectory_chart(&chart, &out.join(format!("{}-paths", suite.slug)))?);
+        files.extend(write_trajectory_chart(
+            &chart,
+            &out.join(format!("{}-paths", suite.slug)),
+        )?);
     }
     Ok(files)
 }
@@ -259,7 +275,11 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
         "{} run. Every method starts from the problem's standard point and stops at \
          `||grad f||_inf <= gtol` or its iteration budget. Evaluation counts come from one \
          counting wrapper; times are wall-clock on this machine, one run each.\n",
-        if results.quick { "Quick (CI-sized)" } else { "Full" }
+        if results.quick {
+            "Quick (CI-sized)"
+        } else {
+            "Full"
+        }
     );
     for suite in &results.suites {
         let _ = writeln!(text, "## `{}`\n", suite.problem);
@@ -268,7 +288,9 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
             "Budget {} iterations, gtol {}{}.\n",
             suite.max_iters,
             suite.gtol.map_or("none".into(), |g| format!("{g:e}")),
-            suite.f_star.map_or(String::new(), |f| format!(", f* = {f}"))
+            suite
+                .f_star
+                .map_or(String::new(), |f| format!(", f* = {f}"))
         );
         let _ = writeln!(
             text,

@@ -56,10 +56,20 @@ pub struct RunRecord {
 }
 
 /// Parse both specs, build the problem and the optimizer, and run.
-pub fn run_specs(problem_spec: &str, optimizer_spec: &str, options: &RunOptions) -> Result<RunRecord> {
+pub fn run_specs(
+    problem_spec: &str,
+    optimizer_spec: &str,
+    options: &RunOptions,
+) -> Result<RunRecord> {
     let problem = build_problem(&Spec::parse("problem", problem_spec)?)?;
     let optimizer = build_optimizer(&Spec::parse("optimizer", optimizer_spec)?)?;
-    run(problem, problem_spec.trim(), optimizer, optimizer_spec.trim(), options)
+    run(
+        problem,
+        problem_spec.trim(),
+        optimizer,
+        optimizer_spec.trim(),
+        options,
+    )
 }
 
 /// Run a built optimizer on a built problem; the names label the record.
@@ -92,7 +102,11 @@ pub fn run(
     }
     if let Some(seconds) = options.time_limit_s {
         let budget = Duration::try_from_secs_f64(seconds).map_err(|_| {
-            opt_core::OptError::invalid("time_limit", seconds, "must be a non-negative number of seconds")
+            opt_core::OptError::invalid(
+                "time_limit",
+                seconds,
+                "must be a non-negative number of seconds",
+            )
         })?;
         runner = runner.time_budget(budget);
     }
@@ -128,7 +142,9 @@ pub fn run(
                     name: optimizer_name.to_owned(),
                     key: "--batch-size".into(),
                     value: format!("{:?}", options.batch_size),
-                    reason: "this method is full-batch; --batch-size applies to stochastic optimizers".into(),
+                    reason:
+                        "this method is full-batch; --batch-size applies to stochastic optimizers"
+                            .into(),
                 });
             }
             runner.run(&problem, solver.as_solver(), start)?
