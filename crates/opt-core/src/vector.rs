@@ -78,8 +78,33 @@ impl<T: Scalar> VectorSpace for Array1<T> {
         self.map_inplace(|s| *s = value);
     }
     fn is_finite(&self) -> bool {
-        self.iter().all(|v| v.is_finite())
+        match self.as_slice_memory_order() {
+            Some(values) => all_finite(values),
+            None => self.iter().all(|v| v.is_finite()),
+        }
     }
+}
+
+/// `true` when every value is finite, in one branch-free pass: `v - v` is 0
+/// for a finite `v` and NaN for an infinite or NaN one, and a sum of such
+/// terms is 0 exactly when all are. Eight independent lanes let the compiler
+/// vectorize the loop (a float sum in one accumulator cannot be reordered).
+fn all_finite<T: Scalar>(values: &[T]) -> bool {
+    const LANES: usize = 8;
+    let mut lanes = [T::zero(); LANES];
+    let chunks = values.chunks_exact(LANES);
+    let remainder = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v - v;
+        }
+    }
+    let total = remainder
+        .iter()
+        .fold(lanes.iter().fold(T::zero(), |a, &b| a + b), |a, &v| {
+            a + (v - v)
+        });
+    total == T::zero()
 }
 
 #[cfg(test)]
@@ -107,6 +132,16 @@ mod tests {
         assert!(a.is_finite());
         a[1] = f64::NAN;
         assert!(!a.is_finite());
+        for n in [1, 7, 8, 9, 17, 64] {
+            for bad in 0..n {
+                for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let mut v = Array1::from_elem(n, f64::MAX);
+                    assert!(v.is_finite());
+                    v[bad] = value;
+                    assert!(!v.is_finite(), "n = {n}, index {bad}, {value}");
+                }
+            }
+        }
     }
 
     #[test]
