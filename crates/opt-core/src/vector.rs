@@ -85,7 +85,7 @@ impl<T: Scalar> VectorSpace for Array1<T> {
     }
 }
 
-/// `true` when every value is finite, in one branch-free pass: `v - v` is 0
+/// `true` when every value is finite, in one branch-free pass: `0 v` is 0
 /// for a finite `v` and NaN for an infinite or NaN one, and a sum of such
 /// terms is 0 exactly when all are. Eight independent lanes let the compiler
 /// vectorize the loop (a float sum in one accumulator cannot be reordered).
@@ -96,13 +96,13 @@ fn all_finite<T: Scalar>(values: &[T]) -> bool {
     let remainder = chunks.remainder();
     for chunk in chunks {
         for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane += v - v;
+            *lane += v * T::zero();
         }
     }
     let total = remainder
         .iter()
         .fold(lanes.iter().fold(T::zero(), |a, &b| a + b), |a, &v| {
-            a + (v - v)
+            a + v * T::zero()
         });
     total == T::zero()
 }
