@@ -50,80 +50,87 @@ fn plot_error(path: &Path, error: impl std::fmt::Display) -> BenchError {
     }
 }
 
+/// A chart that can draw itself on any plotters backend.
+pub trait Chart {
+    /// Draw on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
 /// Draw `chart` to `stem.svg` and `stem.png`; returns the two paths.
-pub fn write_log_chart(chart: &LogChart<'_>, stem: &Path) -> Result<Vec<PathBuf>> {
+pub fn write_chart<C: Chart>(chart: &C, stem: &Path) -> Result<Vec<PathBuf>> {
     register_embedded_font();
     let svg = stem.with_extension("svg");
     let png = stem.with_extension("png");
     {
         let root = SVGBackend::new(&svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_log_chart(&root, chart).map_err(|e| plot_error(&svg, e))?;
+        chart.draw(&root).map_err(|e| plot_error(&svg, e))?;
         root.present().map_err(|e| plot_error(&svg, e))?;
     }
     {
         let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_log_chart(&root, chart).map_err(|e| plot_error(&png, e))?;
+        chart.draw(&root).map_err(|e| plot_error(&png, e))?;
         root.present().map_err(|e| plot_error(&png, e))?;
     }
     Ok(vec![svg, png])
 }
 
-type DrawResult<DB> =
+/// What drawing on a backend returns.
+pub type DrawResult<DB> =
     std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-fn draw_log_chart<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    chart: &LogChart<'_>,
-) -> DrawResult<DB> {
-    root.fill(&WHITE)?;
-    let finite = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
-    let points = chart
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().filter(|p| finite(p)));
-    let (mut x_max, mut y_min, mut y_max) = (0.0_f64, f64::INFINITY, 0.0_f64);
-    for &(x, y) in points {
-        x_max = x_max.max(x);
-        y_min = y_min.min(y);
-        y_max = y_max.max(y);
-    }
-    if !y_min.is_finite() {
-        (y_min, y_max) = (1e-16, 1.0);
-    }
-    let x_max = if x_max > 0.0 { x_max } else { 1.0 };
-    let y_min = y_min.max(1e-300) / 2.0;
-    let y_max = (y_max * 2.0).max(y_min * 10.0);
-    let mut context = ChartBuilder::on(root)
-        .caption(chart.title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x_max, (y_min..y_max).log_scale())?;
-    context
-        .configure_mesh()
-        .x_desc(chart.x_label)
-        .y_desc(chart.y_label)
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .draw()?;
-    for (index, series) in chart.series.iter().enumerate() {
-        let color = Palette99::pick(index).to_rgba();
+impl Chart for LogChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let chart = self;
+        root.fill(&WHITE)?;
+        let finite = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && y > 0.0;
+        let points = chart
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().filter(|p| finite(p)));
+        let (mut x_max, mut y_min, mut y_max) = (0.0_f64, f64::INFINITY, 0.0_f64);
+        for &(x, y) in points {
+            x_max = x_max.max(x);
+            y_min = y_min.min(y);
+            y_max = y_max.max(y);
+        }
+        if !y_min.is_finite() {
+            (y_min, y_max) = (1e-16, 1.0);
+        }
+        let x_max = if x_max > 0.0 { x_max } else { 1.0 };
+        let y_min = y_min.max(1e-300) / 2.0;
+        let y_max = (y_max * 2.0).max(y_min * 10.0);
+        let mut context = ChartBuilder::on(root)
+            .caption(chart.title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..x_max, (y_min..y_max).log_scale())?;
         context
-            .draw_series(LineSeries::new(
-                series.points.iter().copied().filter(|p| finite(p)),
-                color.stroke_width(2),
-            ))?
-            .label(series.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .configure_mesh()
+            .x_desc(chart.x_label)
+            .y_desc(chart.y_label)
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()?;
+        for (index, series) in chart.series.iter().enumerate() {
+            let color = Palette99::pick(index).to_rgba();
+            context
+                .draw_series(LineSeries::new(
+                    series.points.iter().copied().filter(|p| finite(p)),
+                    color.stroke_width(2),
+                ))?
+                .label(series.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        context
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()?;
+        Ok(())
     }
-    context
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
 }
 
 /// Iterate paths on a 2-D function drawn over a shaded map of `log10(1 + f)`.
@@ -136,77 +143,56 @@ pub struct TrajectoryChart<'a, F: Fn(f64, f64) -> f64> {
     pub paths: &'a [Series],
 }
 
-/// Draw `chart` to `stem.svg` and `stem.png`; returns the two paths.
-pub fn write_trajectory_chart<F: Fn(f64, f64) -> f64>(
-    chart: &TrajectoryChart<'_, F>,
-    stem: &Path,
-) -> Result<Vec<PathBuf>> {
-    register_embedded_font();
-    let svg = stem.with_extension("svg");
-    let png = stem.with_extension("png");
-    {
-        let root = SVGBackend::new(&svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_trajectories(&root, chart).map_err(|e| plot_error(&svg, e))?;
-        root.present().map_err(|e| plot_error(&svg, e))?;
-    }
-    {
-        let root = BitMapBackend::new(&png, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_trajectories(&root, chart).map_err(|e| plot_error(&png, e))?;
-        root.present().map_err(|e| plot_error(&png, e))?;
-    }
-    Ok(vec![svg, png])
-}
-
-fn draw_trajectories<DB: DrawingBackend, F: Fn(f64, f64) -> f64>(
-    root: &DrawingArea<DB, Shift>,
-    chart: &TrajectoryChart<'_, F>,
-) -> DrawResult<DB> {
-    root.fill(&WHITE)?;
-    let (x0, x1) = chart.x_range;
-    let (y0, y1) = chart.y_range;
-    let mut context = ChartBuilder::on(root)
-        .caption(chart.title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    context.configure_mesh().x_desc("x1").y_desc("x2").draw()?;
-    const CELLS: usize = 80;
-    let (dx, dy) = ((x1 - x0) / CELLS as f64, (y1 - y0) / CELLS as f64);
-    let mut levels = Vec::with_capacity(CELLS * CELLS);
-    for i in 0..CELLS {
-        for j in 0..CELLS {
-            let (x, y) = (x0 + (i as f64 + 0.5) * dx, y0 + (j as f64 + 0.5) * dy);
-            levels.push((i, j, (1.0 + (chart.function)(x, y)).log10()));
+impl<F: Fn(f64, f64) -> f64> Chart for TrajectoryChart<'_, F> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let chart = self;
+        root.fill(&WHITE)?;
+        let (x0, x1) = chart.x_range;
+        let (y0, y1) = chart.y_range;
+        let mut context = ChartBuilder::on(root)
+            .caption(chart.title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        context.configure_mesh().x_desc("x1").y_desc("x2").draw()?;
+        const CELLS: usize = 80;
+        let (dx, dy) = ((x1 - x0) / CELLS as f64, (y1 - y0) / CELLS as f64);
+        let mut levels = Vec::with_capacity(CELLS * CELLS);
+        for i in 0..CELLS {
+            for j in 0..CELLS {
+                let (x, y) = (x0 + (i as f64 + 0.5) * dx, y0 + (j as f64 + 0.5) * dy);
+                levels.push((i, j, (1.0 + (chart.function)(x, y)).log10()));
+            }
         }
-    }
-    let top = levels.iter().map(|l| l.2).fold(1e-12, f64::max);
-    context.draw_series(levels.iter().map(|&(i, j, level)| {
-        let shade = (255.0 - 120.0 * (level / top).clamp(0.0, 1.0)) as u8;
-        let cell = [
-            (x0 + i as f64 * dx, y0 + j as f64 * dy),
-            (x0 + (i + 1) as f64 * dx, y0 + (j + 1) as f64 * dy),
-        ];
-        Rectangle::new(cell, RGBColor(shade, shade, 255).filled())
-    }))?;
-    for (index, path) in chart.paths.iter().enumerate() {
-        let color = Palette99::pick(index).to_rgba();
-        let inside = |&(x, y): &(f64, f64)| x >= x0 && x <= x1 && y >= y0 && y <= y1;
+        let top = levels.iter().map(|l| l.2).fold(1e-12, f64::max);
+        context.draw_series(levels.iter().map(|&(i, j, level)| {
+            let shade = (255.0 - 120.0 * (level / top).clamp(0.0, 1.0)) as u8;
+            let cell = [
+                (x0 + i as f64 * dx, y0 + j as f64 * dy),
+                (x0 + (i + 1) as f64 * dx, y0 + (j + 1) as f64 * dy),
+            ];
+            Rectangle::new(cell, RGBColor(shade, shade, 255).filled())
+        }))?;
+        for (index, path) in chart.paths.iter().enumerate() {
+            let color = Palette99::pick(index).to_rgba();
+            let inside = |&(x, y): &(f64, f64)| x >= x0 && x <= x1 && y >= y0 && y <= y1;
+            context
+                .draw_series(LineSeries::new(
+                    path.points.iter().copied().filter(inside),
+                    color.stroke_width(2),
+                ))?
+                .label(path.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
         context
-            .draw_series(LineSeries::new(
-                path.points.iter().copied().filter(inside),
-                color.stroke_width(2),
-            ))?
-            .label(path.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()?;
+        Ok(())
     }
-    context
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()?;
-    Ok(())
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use opt_core::runner::HistoryRecord;
 
 use crate::error::{BenchError, Result};
-use crate::plot::{LogChart, Series, TrajectoryChart, write_log_chart, write_trajectory_chart};
+use crate::plot::{LogChart, Series, TrajectoryChart, write_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
 
 /// A problem and the methods compared on it.
@@ -233,7 +233,7 @@ fn plot_suite(suite: &Suite, records: &[RunRecord], out: &Path) -> Result<Vec<Pa
             y_label,
             series: &series,
         };
-        files.extend(write_log_chart(
+        files.extend(write_chart(
             &chart,
             &out.join(format!("{}-{suffix}", suite.slug)),
         )?);
@@ -259,7 +259,7 @@ fn plot_suite(suite: &Suite, records: &[RunRecord], out: &Path) -> Result<Vec<Pa
             y_range: (-0.5, 1.5),
             paths: &paths,
         };
-        files.extend(write_trajectory_chart(
+        files.extend(write_chart(
             &chart,
             &out.join(format!("{}-paths", suite.slug)),
         )?);
