@@ -33,6 +33,10 @@ pub struct Suite {
 /// (`data/breast-cancer/README.md`).
 pub const BREAST_CANCER_L2_1E3_F_STAR: f64 = 0.05983977454242227;
 
+/// `f*` of `softmax:data=digits,l2=0.001`, from SciPy's L-BFGS-B to
+/// `||grad||_inf = 4e-10` (`benches/peers/reference_optima.py`).
+pub const DIGITS_SOFTMAX_L2_1E3_F_STAR: f64 = 0.26455443911904697;
+
 /// The suites `cargo xtask bench` runs.
 pub fn suites() -> Vec<Suite> {
     vec![
@@ -66,7 +70,7 @@ pub fn suites() -> Vec<Suite> {
         Suite {
             slug: "softmax-digits",
             problem: "softmax:data=digits,l2=0.001",
-            f_star: None,
+            f_star: Some(DIGITS_SOFTMAX_L2_1E3_F_STAR),
             optimizers: &["gd:lr=0.5", "gd", "gd:line_search=wolfe"],
             max_iters: 2_000,
             quick_max_iters: 60,
