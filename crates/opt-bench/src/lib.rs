@@ -31,6 +31,7 @@
 
 pub mod data;
 pub mod error;
+pub mod first_order_suite;
 pub mod optimizers;
 pub mod plot;
 pub mod problems;

@@ -1,9 +1,18 @@
 //! The optimizer registry: `cargo xtask run --optimizer SPEC` names.
+//!
+//! First-order methods take their `torch.optim` argument names (`lr`,
+//! `momentum`, `beta1`, `beta2`, `eps`, `weight_decay`, `amsgrad`, ...) with
+//! PyTorch's defaults; the valid names of each are the fields of its
+//! configuration struct in `opt-first-order`, so an unknown argument lists
+//! exactly what the method takes.
 
 use ndarray::Array1;
 use opt_core::line_search::{BacktrackingArmijo, MoreThuente};
-use opt_core::{Solver, StepperSolver};
-use opt_first_order::{GradientDescent, LineSearchDescent, LineSearchKind};
+use opt_core::{Solver, Stepper, StepperSolver};
+use opt_first_order::{
+    Adam, GradientDescent, LineSearchDescent, LineSearchKind, Method, Optimizer as FirstOrder, Sgd,
+};
+use serde_json::{Map, Value};
 
 use crate::error::{BenchError, Result};
 use crate::problems::Problem;
@@ -11,13 +20,16 @@ use crate::spec::Spec;
 
 /// The optimizer names this registry builds now (the architecture page lists
 /// the ones still to come).
-pub const OPTIMIZER_NAMES: &[&str] = &["gd"];
+pub const OPTIMIZER_NAMES: &[&str] = &["gd", "sgd", "adam", "adamw"];
+
+/// A first-order stepper of any method, on the registry's `f64` problems.
+pub type DynStepper = Box<dyn Stepper<Array1<f64>>>;
 
 /// An optimizer built from a spec, ready to hand to the runner.
 #[derive(Debug)]
 pub enum Optimizer {
     /// A first-order stepper: full batch, or mini-batches with `--batch-size`.
-    Stepper(Box<StepperSolver<GradientDescent>>),
+    Stepper(Box<StepperSolver<DynStepper>>),
     /// A full-batch solver that owns its loop.
     FullBatch(Box<FullBatchSolver>),
 }
@@ -39,12 +51,19 @@ impl FullBatchSolver {
 }
 
 fn invalid(spec: &Spec, key: &str, value: &str, reason: &str) -> BenchError {
-    BenchError::InvalidArgument {
-        kind: "optimizer",
-        name: spec.name.clone(),
-        key: key.to_owned(),
-        value: value.to_owned(),
-        reason: reason.to_owned(),
+    spec.invalid(key, value, reason)
+}
+
+/// Build the stepper a first-order spec names (no full-batch solvers),
+/// e.g. for a training loop of one's own.
+pub fn build_stepper(spec: &Spec) -> Result<DynStepper> {
+    match build_optimizer(spec)? {
+        Optimizer::Stepper(solver) => Ok(solver.into_stepper()),
+        Optimizer::FullBatch(_) => Err(spec.invalid(
+            "line_search",
+            spec.get_str("line_search").unwrap_or("armijo"),
+            "a line-search method is a full-batch solver, not a stepper (give `lr`)",
+        )),
     }
 }
 
@@ -54,39 +73,83 @@ fn invalid(spec: &Spec, key: &str, value: &str, reason: &str) -> BenchError {
 /// (a stepper: mini-batches and schedules apply); without `lr` it searches
 /// along `-g` with `line_search=armijo` (default; backtracking, `c1`,
 /// `shrink`) or `line_search=wolfe` (More-Thuente; `c1`, `c2`).
+/// The other names are the `torch.optim` methods of `opt-first-order`.
 pub fn build_optimizer(spec: &Spec) -> Result<Optimizer> {
-    if spec.positional.is_some() {
-        return Err(BenchError::Spec {
-            kind: "optimizer",
-            spec: spec.name.clone(),
-            message: "optimizers take only key=value arguments".into(),
-        });
+    spec.check_no_positional()?;
+    let stepper = match spec.name.as_str() {
+        "gd" => return build_gd(spec),
+        "sgd" => first_order(spec, Sgd::default())?,
+        "adam" => first_order(spec, Adam::default())?,
+        "adamw" => first_order(spec, Adam::adamw())?,
+        other => {
+            return Err(BenchError::UnknownName {
+                kind: "optimizer",
+                name: other.to_owned(),
+                valid: OPTIMIZER_NAMES.iter().map(|s| s.to_string()).collect(),
+            });
+        }
+    };
+    Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(
+        stepper,
+    ))))
+}
+
+/// A first-order method whose arguments are the fields of its config
+/// struct, starting from `defaults`.
+fn first_order<M: Method + 'static>(spec: &Spec, defaults: M) -> Result<DynStepper> {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(&defaults) else {
+        return Err(invalid(
+            spec,
+            "",
+            "",
+            "the method's configuration is not a record",
+        ));
+    };
+    let valid: Vec<&str> = fields.keys().map(String::as_str).collect();
+    spec.check_keys(&valid)?;
+    let mut given = Map::new();
+    for (key, _) in spec.args() {
+        let value = match fields.get(key) {
+            Some(Value::Bool(_)) => spec.get_bool(key)?.map(Value::Bool),
+            _ => spec
+                .get_f64(key)?
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number),
+        };
+        if let Some(value) = value {
+            given.insert(key.clone(), value);
+        }
     }
-    match spec.name.as_str() {
-        "gd" => build_gd(spec),
-        other => Err(BenchError::UnknownName {
-            kind: "optimizer",
-            name: other.to_owned(),
-            valid: OPTIMIZER_NAMES.iter().map(|s| s.to_string()).collect(),
-        }),
-    }
+    fields.extend(given);
+    let config: M = serde_json::from_value(Value::Object(fields))
+        .map_err(|e| invalid(spec, "", "", &e.to_string()))?;
+    let optimizer = FirstOrder::<M, f64>::new(config).map_err(|error| match error {
+        opt_core::OptError::InvalidHyperparameter {
+            name,
+            value,
+            reason,
+        } => invalid(spec, name, &value, reason),
+        other => BenchError::Opt(other),
+    })?;
+    Ok(Box::new(optimizer))
 }
 
 fn build_gd(spec: &Spec) -> Result<Optimizer> {
     spec.check_keys(&["lr", "line_search", "c1", "c2", "shrink"])?;
     if let Some(lr) = spec.get_f64("lr")? {
         for key in ["line_search", "c1", "c2", "shrink"] {
-            if spec.get_str(key).is_some() {
+            if let Some(value) = spec.get_str(key) {
                 return Err(invalid(
                     spec,
                     key,
-                    spec.get_str(key).unwrap_or(""),
+                    value,
                     "a fixed `lr` takes no line search",
                 ));
             }
         }
         let stepper = GradientDescent::new(lr)
             .map_err(|e| invalid(spec, "lr", &lr.to_string(), &reason(&e)))?;
+        let stepper: DynStepper = Box::new(stepper);
         return Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(
             stepper,
         ))));

@@ -12,6 +12,7 @@ use serde::Serialize;
 use opt_core::runner::HistoryRecord;
 
 use crate::error::{BenchError, Result};
+use crate::first_order_suite::{ProblemResult, render_first_order, run_first_order_suite};
 use crate::plot::{LogChart, Series, TrajectoryChart, write_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
 
@@ -114,6 +115,7 @@ struct RunResult<'a> {
 struct Results<'a> {
     quick: bool,
     suites: Vec<SuiteResult<'a>>,
+    first_order: Vec<ProblemResult>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
@@ -153,6 +155,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     for (suite, (_, records)) in suites.iter().zip(&all_records) {
         files.extend(plot_suite(suite, records, out)?);
     }
+    let (first_order, first_order_files) = run_first_order_suite(options.quick, out)?;
+    files.extend(first_order_files);
 
     let results = Results {
         quick: options.quick,
@@ -174,6 +178,7 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
                     .collect(),
             })
             .collect(),
+        first_order,
     };
     let json_path = out.join("results.json");
     let json = serde_json::to_string_pretty(&results)
@@ -183,7 +188,13 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     let report_path = out.join("report.md");
     fs::write(&report_path, render_report(&results, &files, out)).map_err(io(&report_path))?;
 
-    let runs = all_records.iter().map(|(_, r)| r.len()).sum();
+    let runs = all_records.iter().map(|(_, r)| r.len()).sum::<usize>()
+        + results
+            .first_order
+            .iter()
+            .flat_map(|p| &p.best)
+            .map(|b| b.grid.len())
+            .sum::<usize>();
     let mut written = vec![report_path, json_path];
     written.extend(files);
     Ok(BenchSummary {
@@ -329,5 +340,6 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
         }
         let _ = writeln!(text);
     }
+    text.push_str(&render_first_order(&results.first_order));
     text
 }

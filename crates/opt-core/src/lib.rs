@@ -31,4 +31,4 @@ pub use problem::{
 pub use runner::{IterState, RunReport, Runner, Solver, Stepper, StepperSolver, StopReason};
 pub use scalar::Scalar;
 pub use state::SaveState;
-pub use vector::VectorSpace;
+pub use vector::{VectorSpace, all_finite};

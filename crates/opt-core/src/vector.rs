@@ -89,7 +89,7 @@ impl<T: Scalar> VectorSpace for Array1<T> {
 /// for a finite `v` and NaN for an infinite or NaN one, and a sum of such
 /// terms is 0 exactly when all are. Eight independent lanes let the compiler
 /// vectorize the loop (a float sum in one accumulator cannot be reordered).
-fn all_finite<T: Scalar>(values: &[T]) -> bool {
+pub fn all_finite<T: Scalar>(values: &[T]) -> bool {
     const LANES: usize = 8;
     let mut lanes = [T::zero(); LANES];
     let chunks = values.chunks_exact(LANES);

@@ -7,9 +7,16 @@
 //! and proximal gradient (ISTA/FISTA) come here too, one module per method,
 //! with `torch.optim`'s names, defaults and update equations.
 
+pub mod adam;
 pub mod gd;
+pub mod kernel;
+pub mod optimizer;
+pub mod sgd;
 
+pub use adam::Adam;
 pub use gd::{GradientDescent, LineSearchDescent, LineSearchKind};
+pub use optimizer::{ArrayState, Method, Optimizer, OptimizerState, ParamGroup};
+pub use sgd::Sgd;
 
 /// The README's library example, compiled and run as a doctest.
 #[cfg(doctest)]

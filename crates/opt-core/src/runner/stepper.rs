@@ -15,7 +15,7 @@ use crate::vector::VectorSpace;
 ///
 /// The runner (or the user's training loop) owns the learning rate's
 /// schedule and sets it between steps; a stepper carries no schedule.
-pub trait Stepper<V: VectorSpace> {
+pub trait Stepper<V: VectorSpace>: std::fmt::Debug {
     /// One update of `params` with the gradient `grad` at `params`.
     /// A non-finite gradient or a length mismatch is an error and leaves
     /// `params` untouched.
@@ -24,6 +24,18 @@ pub trait Stepper<V: VectorSpace> {
     fn learning_rate(&self) -> f64;
     /// Change the learning rate for the following steps.
     fn set_learning_rate(&mut self, lr: f64) -> Result<()>;
+}
+
+impl<V: VectorSpace, S: Stepper<V> + ?Sized> Stepper<V> for Box<S> {
+    fn step(&mut self, params: &mut V, grad: &V) -> Result<()> {
+        (**self).step(params, grad)
+    }
+    fn learning_rate(&self) -> f64 {
+        (**self).learning_rate()
+    }
+    fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        (**self).set_learning_rate(lr)
+    }
 }
 
 /// Drives a [`Stepper`] as a [`Solver`]: full batch (iteration k uses the
