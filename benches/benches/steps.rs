@@ -1,9 +1,10 @@
 //! Step cost against the memory-bandwidth floor, and problem evaluation cost.
 //!
-//! `gd step` reads x and g and writes x (12 bytes per f32 parameter); the
-//! reference `copy` reads one buffer and writes another of the same total
-//! size, so `time(gd step) / time(copy)` near 1 means the step runs at
-//! memory speed.
+//! For each method with `K` state values per element, `step` moves
+//! `(3 + 2K) * 4` bytes per f32 parameter; `copy` copies a buffer of the same
+//! total bytes (read plus written) with the same thread split. The
+//! throughput ratio `copy / step` says how close the step is to memory speed.
+//! `cargo xtask bench` prints the same ratios as a table.
 
 use std::hint::black_box;
 
@@ -11,31 +12,61 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ndarray::Array1;
 use opt_bench::problems::build_problem;
 use opt_bench::spec::Spec;
-use opt_core::{Objective, Stepper};
-use opt_first_order::GradientDescent;
+use opt_core::Objective;
+use opt_first_order::kernel::parallel_copy;
+use opt_first_order::{
+    Adadelta, Adagrad, Adam, Adamax, Fista, Ista, Lamb, Lars, Method, Nadam, Optimizer, Radam,
+    Rmsprop, Sgd,
+};
 
-fn gd_step_against_copy(c: &mut Criterion) {
-    let mut group = c.benchmark_group("gd_step_f32");
-    for &n in &[1usize << 16, 1 << 22] {
-        let bytes = (3 * n * std::mem::size_of::<f32>()) as u64;
+fn bench_method<M: Method>(c: &mut Criterion, label: &str, config: M) {
+    let per_element = config.state_per_element();
+    let mut group = c.benchmark_group(format!("step_f32/{label}"));
+    group.sample_size(20);
+    for &n in &[1_000_000usize, 10_000_000] {
+        let bytes = ((3 + 2 * per_element) * 4 * n) as u64;
         group.throughput(Throughput::Bytes(bytes));
-        let mut params = Array1::<f32>::from_elem(n, 1.0);
-        let grad = Array1::<f32>::from_elem(n, 1e-3);
-        let mut gd = GradientDescent::new(1e-3).expect("valid lr");
-        group.bench_with_input(BenchmarkId::new("gd step", n), &n, |b, _| {
+        let mut optimizer = Optimizer::<M, f32>::new(config.clone()).expect("valid config");
+        let mut params = vec![1.0f32; n];
+        let grads = vec![1e-3f32; n];
+        group.bench_with_input(BenchmarkId::new("step", n), &n, |b, _| {
             b.iter(|| {
-                gd.step(black_box(&mut params), black_box(&grad))
-                    .expect("finite")
+                optimizer
+                    .step_slices(&mut [&mut params], &[black_box(&grads)])
+                    .expect("finite gradient")
             })
         });
-        // Same bytes moved: read 1.5 n floats, write 1.5 n floats.
-        let source = vec![1.0f32; 3 * n / 2];
-        let mut target = vec![0.0f32; 3 * n / 2];
+        let source = vec![1.0f32; n * (3 + 2 * per_element) / 2];
+        let mut target = vec![0.0f32; source.len()];
         group.bench_with_input(BenchmarkId::new("copy", n), &n, |b, _| {
-            b.iter(|| target.copy_from_slice(black_box(&source)))
+            b.iter(|| parallel_copy(&mut target, black_box(&source)))
         });
     }
     group.finish();
+}
+
+fn steps(c: &mut Criterion) {
+    bench_method(c, "sgd", Sgd::default());
+    bench_method(
+        c,
+        "sgd_momentum",
+        Sgd {
+            momentum: 0.9,
+            ..Sgd::default()
+        },
+    );
+    bench_method(c, "adagrad", Adagrad::default());
+    bench_method(c, "rmsprop", Rmsprop::default());
+    bench_method(c, "adadelta", Adadelta::default());
+    bench_method(c, "adam", Adam::default());
+    bench_method(c, "adamw", Adam::adamw());
+    bench_method(c, "adamax", Adamax::default());
+    bench_method(c, "nadam", Nadam::default());
+    bench_method(c, "radam", Radam::default());
+    bench_method(c, "lars", Lars::default());
+    bench_method(c, "lamb", Lamb::default());
+    bench_method(c, "ista", Ista::default());
+    bench_method(c, "fista", Fista::default());
 }
 
 fn problem_gradients(c: &mut Criterion) {
@@ -59,5 +90,5 @@ fn problem_gradients(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, gd_step_against_copy, problem_gradients);
+criterion_group!(benches, steps, problem_gradients);
 criterion_main!(benches);

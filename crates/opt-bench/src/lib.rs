@@ -38,6 +38,7 @@ pub mod problems;
 pub mod report;
 pub mod run;
 pub mod spec;
+pub mod throughput;
 
 pub use error::{BenchError, Result};
 pub use problems::{

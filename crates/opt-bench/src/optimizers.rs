@@ -10,7 +10,8 @@ use ndarray::Array1;
 use opt_core::line_search::{BacktrackingArmijo, MoreThuente};
 use opt_core::{Solver, Stepper, StepperSolver};
 use opt_first_order::{
-    Adam, GradientDescent, LineSearchDescent, LineSearchKind, Method, Optimizer as FirstOrder, Sgd,
+    Adadelta, Adagrad, Adam, Adamax, Fista, GradientDescent, Ista, Lamb, Lars, LineSearchDescent,
+    LineSearchKind, Method, Nadam, Optimizer as FirstOrder, Radam, Rmsprop, Sgd,
 };
 use serde_json::{Map, Value};
 
@@ -20,7 +21,10 @@ use crate::spec::Spec;
 
 /// The optimizer names this registry builds now (the architecture page lists
 /// the ones still to come).
-pub const OPTIMIZER_NAMES: &[&str] = &["gd", "sgd", "adam", "adamw"];
+pub const OPTIMIZER_NAMES: &[&str] = &[
+    "gd", "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax", "nadam", "radam",
+    "lars", "lamb", "ista", "fista",
+];
 
 /// A first-order stepper of any method, on the registry's `f64` problems.
 pub type DynStepper = Box<dyn Stepper<Array1<f64>>>;
@@ -55,9 +59,10 @@ fn invalid(spec: &Spec, key: &str, value: &str, reason: &str) -> BenchError {
 }
 
 /// Build the stepper a first-order spec names (no full-batch solvers),
-/// e.g. for a training loop of one's own.
-pub fn build_stepper(spec: &Spec) -> Result<DynStepper> {
-    match build_optimizer(spec)? {
+/// e.g. for a training loop of one's own; `problem_l1` as for
+/// [`build_optimizer`].
+pub fn build_stepper(spec: &Spec, problem_l1: f64) -> Result<DynStepper> {
+    match build_optimizer(spec, problem_l1)? {
         Optimizer::Stepper(solver) => Ok(solver.into_stepper()),
         Optimizer::FullBatch(_) => Err(spec.invalid(
             "line_search",
@@ -73,14 +78,38 @@ pub fn build_stepper(spec: &Spec) -> Result<DynStepper> {
 /// (a stepper: mini-batches and schedules apply); without `lr` it searches
 /// along `-g` with `line_search=armijo` (default; backtracking, `c1`,
 /// `shrink`) or `line_search=wolfe` (More-Thuente; `c1`, `c2`).
-/// The other names are the `torch.optim` methods of `opt-first-order`.
-pub fn build_optimizer(spec: &Spec) -> Result<Optimizer> {
+/// The other names are the `torch.optim` methods of `opt-first-order`, and
+/// `lars`, `lamb` (arguments after their papers) and the proximal `ista`,
+/// `fista` (`lr`).
+///
+/// `problem_l1` is the problem's L1 weight ([`Problem::l1`]): a lasso
+/// (`l1 > 0`) needs a proximal method, which takes its weight from the
+/// problem; every other method is refused there, since its gradient would
+/// ignore the nonsmooth term.
+pub fn build_optimizer(spec: &Spec, problem_l1: f64) -> Result<Optimizer> {
     spec.check_no_positional()?;
+    let proximal_method = matches!(spec.name.as_str(), "ista" | "fista");
+    if problem_l1 > 0.0 && !proximal_method && OPTIMIZER_NAMES.contains(&spec.name.as_str()) {
+        return Err(spec.invalid(
+            "l1",
+            problem_l1,
+            "the problem has an L1 term; use a proximal method (ista, fista)",
+        ));
+    }
     let stepper = match spec.name.as_str() {
         "gd" => return build_gd(spec),
         "sgd" => first_order(spec, Sgd::default())?,
+        "adagrad" => first_order(spec, Adagrad::default())?,
+        "rmsprop" => first_order(spec, Rmsprop::default())?,
+        "adadelta" => first_order(spec, Adadelta::default())?,
         "adam" => first_order(spec, Adam::default())?,
         "adamw" => first_order(spec, Adam::adamw())?,
+        "adamax" => first_order(spec, Adamax::default())?,
+        "nadam" => first_order(spec, Nadam::default())?,
+        "radam" => first_order(spec, Radam::default())?,
+        "lars" => first_order(spec, Lars::default())?,
+        "lamb" => first_order(spec, Lamb::default())?,
+        "ista" | "fista" => return proximal(spec, problem_l1),
         other => {
             return Err(BenchError::UnknownName {
                 kind: "optimizer",
@@ -88,6 +117,37 @@ pub fn build_optimizer(spec: &Spec) -> Result<Optimizer> {
                 valid: OPTIMIZER_NAMES.iter().map(|s| s.to_string()).collect(),
             });
         }
+    };
+    Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(
+        stepper,
+    ))))
+}
+
+/// ISTA or FISTA with the problem's L1 weight.
+fn proximal(spec: &Spec, problem_l1: f64) -> Result<Optimizer> {
+    if let Some(value) = spec.get_str("l1") {
+        return Err(spec.invalid(
+            "l1",
+            value,
+            "the L1 weight is the problem's (`lstsq:...,l1=M`)",
+        ));
+    }
+    let stepper = if spec.name == "ista" {
+        first_order(
+            spec,
+            Ista {
+                l1: problem_l1,
+                ..Ista::default()
+            },
+        )?
+    } else {
+        first_order(
+            spec,
+            Fista {
+                l1: problem_l1,
+                ..Fista::default()
+            },
+        )?
     };
     Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(
         stepper,

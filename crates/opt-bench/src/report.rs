@@ -15,6 +15,7 @@ use crate::error::{BenchError, Result};
 use crate::first_order_suite::{ProblemResult, render_first_order, run_first_order_suite};
 use crate::plot::{LogChart, Series, TrajectoryChart, write_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
+use crate::throughput::{ThroughputRow, measure_all, render_throughput};
 
 /// A problem and the methods compared on it.
 #[derive(Debug, Clone)]
@@ -116,6 +117,7 @@ struct Results<'a> {
     quick: bool,
     suites: Vec<SuiteResult<'a>>,
     first_order: Vec<ProblemResult>,
+    throughput: Vec<ThroughputRow>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
@@ -157,6 +159,12 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     }
     let (first_order, first_order_files) = run_first_order_suite(options.quick, out)?;
     files.extend(first_order_files);
+    let sizes: &[usize] = if options.quick {
+        &[100_000, 1_000_000]
+    } else {
+        &[1_000_000, 10_000_000]
+    };
+    let throughput = measure_all(sizes, if options.quick { 5 } else { 15 })?;
 
     let results = Results {
         quick: options.quick,
@@ -179,6 +187,7 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
             })
             .collect(),
         first_order,
+        throughput,
     };
     let json_path = out.join("results.json");
     let json = serde_json::to_string_pretty(&results)
@@ -341,5 +350,6 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
         let _ = writeln!(text);
     }
     text.push_str(&render_first_order(&results.first_order));
+    text.push_str(&render_throughput(&results.throughput));
     text
 }

@@ -62,7 +62,7 @@ pub fn run_specs(
     options: &RunOptions,
 ) -> Result<RunRecord> {
     let problem = build_problem(&Spec::parse("problem", problem_spec)?)?;
-    let optimizer = build_optimizer(&Spec::parse("optimizer", optimizer_spec)?)?;
+    let optimizer = build_optimizer(&Spec::parse("optimizer", optimizer_spec)?, problem.l1())?;
     run(
         problem,
         problem_spec.trim(),

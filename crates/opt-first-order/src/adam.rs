@@ -107,9 +107,9 @@ impl Method for Adam {
         grads: &[T],
         state: &mut [T],
     ) {
-        let exponent = t.min(i32::MAX as u64) as i32;
-        let bias_correction1 = 1.0 - self.beta1.powi(exponent);
-        let bias_correction2 = 1.0 - self.beta2.powi(exponent);
+        // torch raises beta to the step as a float (`beta1 ** step`)
+        let bias_correction1 = 1.0 - self.beta1.powf(t as f64);
+        let bias_correction2 = 1.0 - self.beta2.powf(t as f64);
         let (l2, decay) = if self.decoupled_weight_decay {
             (0.0, 1.0 - self.lr * self.weight_decay)
         } else {
@@ -150,7 +150,7 @@ fn adam<T: Scalar>(c: &Constants<T>, params: &mut [T], grads: &[T], state: &mut 
     for ((p, &g), [m, v]) in params.iter_mut().zip(grads).zip(pairs) {
         let v = moments(c, p, g, m, v);
         let denom = v.sqrt() / c.bias_correction2_sqrt + c.eps;
-        *p = *p - c.step_size * (*m / denom);
+        *p -= c.step_size * (*m / denom);
     }
 }
 
@@ -160,6 +160,6 @@ fn amsgrad<T: Scalar>(c: &Constants<T>, params: &mut [T], grads: &[T], state: &m
         let v = moments(c, p, g, m, v);
         *v_max = v_max.max(v);
         let denom = v_max.sqrt() / c.bias_correction2_sqrt + c.eps;
-        *p = *p - c.step_size * (*m / denom);
+        *p -= c.step_size * (*m / denom);
     }
 }

@@ -128,6 +128,12 @@ where
     })
 }
 
+/// `target.copy_from_slice(source)` split over threads exactly as
+/// [`fused_pass`] splits a step: the reference a step's time is compared with.
+pub fn parallel_copy<T: Scalar>(target: &mut [T], source: &[T]) {
+    fused_pass::<T, 0, _>(target, source, &mut [], |t, s, _| t.copy_from_slice(s));
+}
+
 /// A reduction over pieces of a slice on scoped threads (large slices) or
 /// inline: `combine` folds the per-piece results of `map`.
 pub fn parallel_reduce<T, R, M, C>(values: &[T], identity: R, map: M, combine: C) -> R

@@ -5,7 +5,7 @@
 //! | `rosenbrock[:dim=N]` | chained Rosenbrock, start `(-1.2, 1, ...)` | `N` (2) |
 //! | `quadratic:file=PATH` | `0.5 x'Ax - b'x` from JSON | size of `A` |
 //! | `logistic:file=PATH\|data=breast-cancer[,l2=L]` | logistic regression | features |
-//! | `lstsq:file=PATH[,l2=L]` | ridge least squares | features |
+//! | `lstsq:file=PATH[,l2=L][,l1=M]` | ridge least squares; the lasso when `l1 > 0` | features |
 //! | `softmax:data=digits\|file=PATH[,l2=L]` | softmax regression | classes x features |
 //!
 //! [`Problem`] is one enum over them that implements [`Objective`] and
@@ -14,6 +14,11 @@
 //! term, `f = f_0`: it has `num_samples() == 1` and every mini-batch (which
 //! can only repeat index 0) gives the full value and gradient, so a
 //! stochastic method on it follows the deterministic trajectory.
+//!
+//! **Composite problems.** `lstsq` with `l1 > 0` is the lasso
+//! `F = f + l1 ||x||_1`: its values include `l1 ||x||_1` but its gradients
+//! are those of the smooth `f` only. [`Problem::l1`] gives the weight
+//! (0 for every other problem), for proximal methods to apply.
 
 mod logistic;
 mod lstsq;
@@ -74,11 +79,22 @@ impl Problem {
     }
 
     /// The least-squares view, for problems that are sums of squares
-    /// (Gauss-Newton, Levenberg-Marquardt).
+    /// (Gauss-Newton, Levenberg-Marquardt); `None` for the lasso
+    /// (`l1 > 0`), whose value is not one.
     pub fn as_least_squares(&self) -> Option<&dyn LeastSquares<Scalar = f64>> {
         match self {
-            Problem::LeastSquaresRegression(p) => Some(p),
+            Problem::LeastSquaresRegression(p) if p.l1() == 0.0 => Some(p),
             _ => None,
+        }
+    }
+
+    /// The weight `l1` of a non-smooth `l1 ||x||_1` term that the values
+    /// include and the gradients leave out (`lstsq:...,l1=M`); 0 for every
+    /// other problem. A proximal method (ISTA, FISTA) uses it as its `l1`.
+    pub fn l1(&self) -> f64 {
+        match self {
+            Problem::LeastSquaresRegression(p) => p.l1(),
+            _ => 0.0,
         }
     }
 }
@@ -185,11 +201,15 @@ pub fn build_problem(spec: &Spec) -> Result<Problem> {
             ))
         }
         "lstsq" => {
-            check_shape(spec, &["file", "l2"])?;
+            check_shape(spec, &["file", "l2", "l1"])?;
             let l2 = l2_of(spec)?;
+            let l1 = spec.get_f64("l1")?.unwrap_or(0.0);
+            if l1 < 0.0 {
+                return Err(spec.invalid("l1", l1, "must be non-negative"));
+            }
             let file = required_file(spec)?;
             Ok(Problem::LeastSquaresRegression(
-                LeastSquaresRegression::load(Path::new(file), l2)?,
+                LeastSquaresRegression::load(Path::new(file), l2)?.with_l1(l1)?,
             ))
         }
         "softmax" => {
