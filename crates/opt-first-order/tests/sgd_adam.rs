@@ -208,7 +208,8 @@ fn parameter_groups_use_their_own_settings() {
 
 #[test]
 fn bad_hyperparameters_are_refused_with_their_name() {
-    let cases: Vec<(Result<Optimizer<Adam, f64>, OptError>, &str)> = vec![
+    type Built = Result<Optimizer<Adam, f64>, OptError>;
+    let cases: Vec<(Built, &str)> = vec![
         (
             Optimizer::new(Adam {
                 lr: -1.0,
