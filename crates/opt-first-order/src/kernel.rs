@@ -40,31 +40,7 @@ where
     T: Scalar,
     F: Fn(&mut [T], &[T], &mut [T]) + Sync,
 {
-    debug_assert_eq!(params.len(), grads.len());
-    debug_assert_eq!(state.len(), K * params.len());
-    let n = params.len();
-    let count = pieces(n);
-    if count == 1 {
-        kernel(params, grads, state);
-        return;
-    }
-    let piece = n.div_ceil(count).div_ceil(ALIGN) * ALIGN;
-    std::thread::scope(|scope| {
-        let kernel = &kernel;
-        let mut rest = (params, grads, state);
-        while !rest.0.is_empty() {
-            let take = piece.min(rest.0.len());
-            let (p, p_rest) = rest.0.split_at_mut(take);
-            let (g, g_rest) = rest.1.split_at(take);
-            let (s, s_rest) = rest.2.split_at_mut(K * take);
-            rest = (p_rest, g_rest, s_rest);
-            if rest.0.is_empty() {
-                kernel(p, g, s);
-            } else {
-                scope.spawn(move || kernel(p, g, s));
-            }
-        }
-    });
+    fused_reduce::<T, K, (), _, _>(params, grads, state, (), kernel, |(), ()| ());
 }
 
 /// [`fused_pass`] for a kernel that also reduces: each piece's
@@ -172,22 +148,32 @@ pub fn gradient_is_finite<T: Scalar>(grads: &[T]) -> bool {
     parallel_reduce(grads, true, all_finite, |a, b| a && b)
 }
 
-/// Sum of squares of `values` (parallel for large arrays), in `f64`.
+/// Sum of squares of `values` (parallel for large arrays), in `f64`, with
+/// eight independent accumulators so the loop is not bound by the latency of
+/// one chain of additions.
 pub fn sum_of_squares<T: Scalar>(values: &[T]) -> f64 {
-    parallel_reduce(
-        values,
-        0.0,
-        |chunk| {
-            chunk
-                .iter()
-                .map(|v| {
-                    let v = v.to_f64_lossless();
-                    v * v
-                })
-                .sum::<f64>()
-        },
-        |a, b| a + b,
-    )
+    parallel_reduce(values, 0.0, sum_of_squares_serial, |a, b| a + b)
+}
+
+fn sum_of_squares_serial<T: Scalar>(values: &[T]) -> f64 {
+    const LANES: usize = 8;
+    let mut lanes = [0.0f64; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let remainder = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            let v = v.to_f64_lossless();
+            *lane += v * v;
+        }
+    }
+    let tail: f64 = remainder
+        .iter()
+        .map(|v| {
+            let v = v.to_f64_lossless();
+            v * v
+        })
+        .sum();
+    lanes.iter().sum::<f64>() + tail
 }
 
 /// `self + weight (end - self)`, computed as `torch.lerp` does so that

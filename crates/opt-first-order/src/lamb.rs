@@ -162,24 +162,39 @@ impl Method for Lamb {
 }
 
 /// Pass 1: update the moments; return `(||w||^2, ||r||^2)` of this piece.
+/// The sums use eight independent accumulators per norm, so the loop is not
+/// bound by the latency of one chain of additions.
 fn moments<T: Scalar>(
     c: &Constants<T>,
     params: &mut [T],
     grads: &[T],
     state: &mut [T],
 ) -> (f64, f64) {
+    const LANES: usize = 8;
     let (pairs, _) = state.as_chunks_mut::<2>();
-    let mut weight_squares = 0.0;
-    let mut update_squares = 0.0;
-    for ((&w, &g), [m, v]) in params.iter().zip(grads).zip(pairs) {
+    let mut weight_squares = [0.0f64; LANES];
+    let mut update_squares = [0.0f64; LANES];
+    let mut element = |lane: usize, w: T, g: T, [m, v]: &mut [T; 2]| {
         *m = lerp(*m, g, c.beta1_weight, c.beta1_weight_is_small);
         *v = *v * c.beta2 + c.one_minus_beta2 * g * g;
         let r = c.direction(w, *m, *v).to_f64_lossless();
         let w = w.to_f64_lossless();
-        weight_squares += w * w;
-        update_squares += r * r;
+        weight_squares[lane] += w * w;
+        update_squares[lane] += r * r;
+    };
+    let mut p_chunks = params.chunks_exact(LANES);
+    let mut g_chunks = grads.chunks_exact(LANES);
+    let mut s_chunks = pairs.chunks_exact_mut(LANES);
+    for ((p, g), s) in (&mut p_chunks).zip(&mut g_chunks).zip(&mut s_chunks) {
+        for lane in 0..LANES {
+            element(lane, p[lane], g[lane], &mut s[lane]);
+        }
     }
-    (weight_squares, update_squares)
+    let remainder = p_chunks.remainder().iter().zip(g_chunks.remainder());
+    for ((&w, &g), s) in remainder.zip(s_chunks.into_remainder()) {
+        element(0, w, g, s);
+    }
+    (weight_squares.iter().sum(), update_squares.iter().sum())
 }
 
 /// Pass 2: `w <- w - (lr ratio) r`, `r` recomputed from the new moments.
