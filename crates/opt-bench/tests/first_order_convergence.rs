@@ -38,8 +38,11 @@ fn logistic_regression_gets_close_to_its_optimum() {
         ("adamax:lr=0.05", 3e-3),
         ("nadam:lr=0.05", 2e-6),
         ("radam:lr=0.05", 4e-4),
-        ("lars:lr=50", 1e-3),
-        ("lamb:lr=0.05", 5e-4),
+        // LARS and LAMB scale each step to the parameters' norm, so at a fixed
+        // lr they hover around the optimum; these bounds cover the band seen
+        // over steps 997-1003 (LARS 1.3e-5..8.4e-5, LAMB 3e-8..2.3e-5).
+        ("lars:lr=10", 3e-4),
+        ("lamb:lr=0.01", 1e-4),
     ];
     let mut failures = Vec::new();
     for (optimizer, threshold) in cases {
