@@ -3,12 +3,16 @@
 //! - `run`: one optimizer on one problem, per the contract in
 //!   `docs/architecture.md` (trace file, `--json` summary);
 //! - `bench`: the built-in suite, writing `report.md`, `results.json` and plots;
+//! - `data`: a built-in data set written in the CSV format, for peers;
 //! - `ci`: what `.ci/run` does.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use clap::{Args, Parser, Subcommand};
+use opt_bench::data::export_data_set;
 use opt_bench::report::{BenchOptions, run_bench};
 use opt_bench::run::{DEFAULT_MAX_ITERS, RunOptions, run_specs};
 
@@ -29,6 +33,9 @@ enum Commands {
     /// Run the benchmark suite on the built-in problems; write report.md,
     /// results.json and plots.
     Bench(BenchArgs),
+    /// Write a built-in data set (breast-cancer, digits, synthetic) in the
+    /// CSV format: features, then the label, one row per sample.
+    Data(DataArgs),
     /// Run what CI runs: fmt, clippy, tests, the quick benchmark.
     Ci,
 }
@@ -49,7 +56,8 @@ struct RunArgs {
     /// Maximum effective passes over the data (sample evaluations / n).
     #[arg(long)]
     epochs: Option<f64>,
-    /// Mini-batch size for stochastic optimizers (default: the full batch).
+    /// Mini-batch size for stochastic optimizers (default: the full batch;
+    /// 1 for sag, saga and svrg).
     #[arg(long)]
     batch_size: Option<usize>,
     /// Stop when the gradient's infinity norm is at most G.
@@ -82,6 +90,15 @@ struct BenchArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// The data set: breast-cancer, digits or synthetic.
+    name: String,
+    /// Output file (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -106,6 +123,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Commands::Run(args) => run(args),
         Commands::Bench(args) => bench(args),
+        Commands::Data(args) => data(args),
         Commands::Ci => ci(),
     };
     match outcome {
@@ -129,6 +147,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         trace: args.trace,
         progress: !args.json,
         keep_history: false,
+        ..RunOptions::default()
     };
     let record = run_specs(&args.problem, &args.optimizer, &options).map_err(|e| e.to_string())?;
     if args.json {
@@ -176,6 +195,26 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             .join(", ")
     );
     Ok(())
+}
+
+fn data(args: DataArgs) -> Result<(), String> {
+    let exported = match &args.out {
+        Some(path) => {
+            let file =
+                File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            export_data_set(
+                &args.name,
+                &mut BufWriter::new(file),
+                &path.display().to_string(),
+            )
+        }
+        None => export_data_set(
+            &args.name,
+            &mut BufWriter::new(std::io::stdout().lock()),
+            "standard output",
+        ),
+    };
+    exported.map_err(|e| e.to_string())
 }
 
 /// The steps of `.ci/run`, in order.

@@ -199,3 +199,38 @@ fn mini_batches_count_their_samples() {
     assert_eq!(summary["iterations"], 12);
     assert_eq!(summary["evals"]["samples"], 2 * 569);
 }
+
+#[test]
+fn exported_data_sets_parse_back_to_the_problems_data() {
+    use opt_bench::data::{breast_cancer, parse_csv};
+    use opt_bench::synthetic::synthetic;
+
+    let exported = |name: &str| {
+        let file = scratch(&format!("{name}.csv"));
+        let output = xtask(&["data", name, "--out", file.to_str().expect("utf-8 path")]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = std::fs::read_to_string(&file).expect("the export is written");
+        parse_csv(&text, name, "data").expect("the export parses")
+    };
+    assert_eq!(exported("breast-cancer"), breast_cancer().unwrap());
+    let (features, labels) = exported("synthetic");
+    let (expected_features, expected_labels) = synthetic();
+    // Bit for bit: the CSV carries each number's round-trip form.
+    assert_eq!(&features, expected_features);
+    assert_eq!(&labels, expected_labels);
+
+    let to_stdout = xtask(&["data", "breast-cancer"]);
+    assert!(to_stdout.status.success());
+    assert_eq!(
+        to_stdout.stdout,
+        opt_bench::data::BREAST_CANCER_CSV.as_bytes()
+    );
+    assert_one_line_error(
+        &["data", "iris"],
+        "error: unknown data set `iris`; valid: breast-cancer, digits, synthetic",
+    );
+}

@@ -20,8 +20,13 @@
 //!
 //! `data/breast-cancer` (WDBC, standardized, labels -1/+1) and `data/digits`
 //! (8x8 digits, pixels 0..16, classes 0..9), each with a README giving its
-//! source, licence and sha256. Nothing is read from outside the crate.
+//! source, licence and sha256, and the generated `synthetic` logistic data
+//! ([`crate::synthetic`]). Nothing is read from outside the crate.
+//! [`export_data_set`] writes any of them in the CSV format
+//! (`cargo xtask data NAME`), so peers in other languages use the same numbers.
 
+use std::fmt::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 use ndarray::{Array1, Array2};
@@ -208,6 +213,63 @@ pub fn breast_cancer() -> Result<(Array2<f64>, Array1<f64>)> {
 /// The embedded digits data: 1797 x 64 raw pixels in `0..=16`, classes `0..=9`.
 pub fn digits() -> Result<(Array2<f64>, Array1<f64>)> {
     parse_csv(DIGITS_CSV, DIGITS_FILE, "digits")
+}
+
+/// The data sets [`export_data_set`] knows.
+pub const DATA_SET_NAMES: &[&str] = &["breast-cancer", "digits", "synthetic"];
+
+/// Write `features` (`n x d`) and `labels` (length `n`) in the CSV format
+/// (module docs), each number in Rust's shortest form that parses back to
+/// the same `f64` ([`parse_csv`] reads back exactly these values).
+///
+/// # Panics
+///
+/// If `labels` is not of length `n`.
+pub fn write_csv<W: Write>(
+    features: &Array2<f64>,
+    labels: &Array1<f64>,
+    out: &mut W,
+) -> std::io::Result<()> {
+    assert_eq!(features.nrows(), labels.len(), "one label per row");
+    let mut line = String::new();
+    for (row, label) in features.rows().into_iter().zip(labels) {
+        line.clear();
+        for value in row {
+            // Writing to a String cannot fail.
+            let _ = write!(line, "{value},");
+        }
+        let _ = writeln!(line, "{label}");
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Write the built-in data set `name` ([`DATA_SET_NAMES`]) as CSV to `out`:
+/// `breast-cancer` and `digits` are the embedded files byte for byte (digits
+/// with raw pixels 0..16; `softmax:data=digits` divides them by 16),
+/// `synthetic` goes through [`write_csv`]. `file` names `out` in errors.
+pub fn export_data_set<W: Write>(name: &str, out: &mut W, file: &str) -> Result<()> {
+    let written = match name {
+        "breast-cancer" => out.write_all(BREAST_CANCER_CSV.as_bytes()),
+        "digits" => out.write_all(DIGITS_CSV.as_bytes()),
+        "synthetic" => {
+            let (features, labels) = crate::synthetic::synthetic();
+            write_csv(features, labels, out)
+        }
+        unknown => {
+            return Err(BenchError::UnknownName {
+                kind: "data set",
+                name: unknown.to_owned(),
+                valid: crate::error::names(DATA_SET_NAMES),
+            });
+        }
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|source| BenchError::Write {
+            file: file.to_owned(),
+            source,
+        })
 }
 
 /// The data of a quadratic `f(x) = 0.5 x'Ax - b'x` and its start.
@@ -437,6 +499,38 @@ mod tests {
         let (classes, k) = class_labels(&digit, DIGITS_FILE, "softmax").unwrap();
         assert_eq!(k, 10);
         assert_eq!(classes.iter().filter(|&&c| c == 0).count(), 178);
+    }
+
+    #[test]
+    fn written_csv_parses_back_to_the_same_numbers() {
+        // Rows of the synthetic data set (its generator, fewer rows), plus
+        // values whose shortest forms are awkward.
+        let (mut a, y) = crate::synthetic::generate(40, 100, crate::synthetic::SYNTHETIC_SEED);
+        a[[0, 0]] = 0.1 + 0.2;
+        a[[0, 1]] = -1e-300;
+        a[[0, 2]] = 123_456_789.123_456_78;
+        let mut out = Vec::new();
+        write_csv(&a, &y, &mut out).unwrap();
+        let (back_a, back_y) = parse_csv(std::str::from_utf8(&out).unwrap(), "s.csv", "t").unwrap();
+        assert_eq!(back_a, a);
+        assert_eq!(back_y, y);
+    }
+
+    #[test]
+    fn embedded_data_sets_export_byte_for_byte() {
+        let mut out = Vec::new();
+        export_data_set("breast-cancer", &mut out, "out.csv").unwrap();
+        assert_eq!(out, BREAST_CANCER_CSV.as_bytes());
+        out.clear();
+        export_data_set("digits", &mut out, "out.csv").unwrap();
+        assert_eq!(out, DIGITS_CSV.as_bytes());
+        let unknown = export_data_set("iris", &mut out, "out.csv")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            unknown,
+            "unknown data set `iris`; valid: breast-cancer, digits, synthetic"
+        );
     }
 
     #[test]

@@ -65,6 +65,13 @@ pub enum BenchError {
         #[source]
         source: std::io::Error,
     },
+    /// A file that could not be written.
+    #[error("cannot write {file}: {source}")]
+    Write {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// An error from the optimization core (shape mismatch, bad batch, ...).
     #[error(transparent)]
     Opt(#[from] OptError),

@@ -8,10 +8,14 @@
 //!   gathered in one [`Problem`] enum that implements
 //!   [`opt_core::Objective`] and [`opt_core::FiniteSum`];
 //! - [`data`]: the CSV and JSON loaders and the embedded data sets
-//!   (breast cancer, digits; sources and licences in `data/*/README.md`);
+//!   (breast cancer, digits; sources and licences in `data/*/README.md`),
+//!   and their CSV export;
+//! - [`synthetic`]: the generated logistic data set (`data=synthetic`,
+//!   50000 x 100, fixed seed, a self-contained SplitMix64 generator);
 //! - [`optimizers`]: the optimizer registry ([`optimizers::build_optimizer`]);
 //! - [`run`]: one run as `cargo xtask run` does it, with its JSON record;
-//! - [`report`] and [`plot`]: `cargo xtask bench`'s suites, tables and plots;
+//! - [`report`] and [`plot`]: `cargo xtask bench`'s suites, tables and plots
+//!   ([`first_order_suite`], [`finite_sum_suite`]);
 //! - [`BenchError`]: one-line, typed errors naming the spec, file, line or
 //!   argument at fault.
 //!
@@ -31,6 +35,7 @@
 
 pub mod data;
 pub mod error;
+pub mod finite_sum_suite;
 pub mod first_order_suite;
 pub mod optimizers;
 pub mod plot;
@@ -38,6 +43,7 @@ pub mod problems;
 pub mod report;
 pub mod run;
 pub mod spec;
+pub mod synthetic;
 pub mod throughput;
 
 pub use error::{BenchError, Result};

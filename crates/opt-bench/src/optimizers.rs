@@ -5,6 +5,11 @@
 //! PyTorch's defaults; the valid names of each are the fields of its
 //! configuration struct in `opt-first-order`, so an unknown argument lists
 //! exactly what the method takes.
+//!
+//! The variance-reduced methods `sag`, `saga`, `svrg` (`opt-variance-reduction`)
+//! take arguments named after their papers (see [`build_optimizer`]); their
+//! batch size and seed come from the run (`--batch-size`, default 1, and
+//! `--seed`), not from the spec.
 
 use ndarray::Array1;
 use opt_core::line_search::{BacktrackingArmijo, MoreThuente};
@@ -12,6 +17,10 @@ use opt_core::{Solver, Stepper, StepperSolver};
 use opt_first_order::{
     Adadelta, Adagrad, Adam, Adamax, Fista, GradientDescent, Ista, Lamb, Lars, LineSearchDescent,
     LineSearchKind, Method, Nadam, Optimizer as FirstOrder, Radam, Rmsprop, Sgd,
+};
+use opt_variance_reduction::{
+    Init, Memory, Sag, SagConfig, SagStep, Saga, SagaConfig, SagaStep, Sampling, Snapshot, Svrg,
+    SvrgConfig, SvrgStep, WarmStart,
 };
 use serde_json::{Map, Value};
 
@@ -23,7 +32,7 @@ use crate::spec::Spec;
 /// the ones still to come).
 pub const OPTIMIZER_NAMES: &[&str] = &[
     "gd", "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax", "nadam", "radam",
-    "lars", "lamb", "ista", "fista",
+    "lars", "lamb", "ista", "fista", "sag", "saga", "svrg",
 ];
 
 /// A first-order stepper of any method, on the registry's `f64` problems.
@@ -36,6 +45,49 @@ pub enum Optimizer {
     Stepper(Box<StepperSolver<DynStepper>>),
     /// A full-batch solver that owns its loop.
     FullBatch(Box<FullBatchSolver>),
+    /// A variance-reduced method on a finite sum (one iteration = one pass).
+    VarianceReduced(Box<VarianceReduced>),
+}
+
+/// The variance-reduced methods of the registry. Their batch size and seed
+/// are the run's ([`VarianceReduced::configure`]); one iteration is one
+/// effective pass over the data.
+#[derive(Debug)]
+pub enum VarianceReduced {
+    Sag(Sag),
+    Saga(Saga),
+    Svrg(Svrg),
+}
+
+impl VarianceReduced {
+    /// Set the mini-batch size (`--batch-size`; 1 when not given: a full
+    /// batch would make these methods plain gradient descent) and the seed.
+    pub fn configure(&mut self, batch_size: usize, seed: u64) -> Result<()> {
+        match self {
+            VarianceReduced::Sag(solver) => {
+                solver.set_batch_size(batch_size)?;
+                solver.set_seed(seed);
+            }
+            VarianceReduced::Saga(solver) => {
+                solver.set_batch_size(batch_size)?;
+                solver.set_seed(seed);
+            }
+            VarianceReduced::Svrg(solver) => {
+                solver.set_batch_size(batch_size)?;
+                solver.set_seed(seed);
+            }
+        }
+        Ok(())
+    }
+
+    /// The solver as a trait object for the runner.
+    pub fn as_solver(&mut self) -> &mut dyn Solver<Problem> {
+        match self {
+            VarianceReduced::Sag(solver) => solver,
+            VarianceReduced::Saga(solver) => solver,
+            VarianceReduced::Svrg(solver) => solver,
+        }
+    }
 }
 
 /// The full-batch solvers of the registry.
@@ -69,6 +121,12 @@ pub fn build_stepper(spec: &Spec, problem_l1: f64) -> Result<DynStepper> {
             spec.get_str("line_search").unwrap_or("armijo"),
             "a line-search method is a full-batch solver, not a stepper (give `lr`)",
         )),
+        Optimizer::VarianceReduced(_) => Err(spec.invalid(
+            "",
+            &spec.name,
+            "a variance-reduced method keeps a table of sample gradients; it is a solver, \
+             not a stepper",
+        )),
     }
 }
 
@@ -82,18 +140,41 @@ pub fn build_stepper(spec: &Spec, problem_l1: f64) -> Result<DynStepper> {
 /// `lars`, `lamb` (arguments after their papers) and the proximal `ista`,
 /// `fista` (`lr`).
 ///
+/// `sag`, `saga`, `svrg` (one iteration = one pass over the data; the
+/// default step sizes need the problem's per-sample Lipschitz constants
+/// `L_i`). `sampling=auto` (default) draws with probability 1/2 uniformly
+/// and otherwise proportionally to `L_i` when the problem gives them
+/// (`lipschitz`), else uniformly (`uniform`); `L_q = max_i L_i / (n p_i)`
+/// is the smoothness constant of the sampled gradient (`L_max` under
+/// uniform sampling). `memory=auto` keeps one scalar per sample on
+/// generalized-linear problems, `dense` per-sample gradient vectors.
+///
+/// - `sag[:lr=A|step=practical|theory|linesearch][,init=zeros|sgd]`
+///   `[,sampling=...][,memory=...]`: step `1/L_q` (`practical`, default),
+///   `1/(16 L_q)` (`theory`), or a backtracking estimate of `L`
+///   (`linesearch`);
+/// - `saga[:lr=A|step=practical|theory][,init=zeros|sgd][,sampling=...]`
+///   `[,memory=...]`: step `1/L_q` (default) or the theorem's `1/(3 L_q)`;
+///   on a lasso it applies the problem's `l1` by soft thresholding;
+/// - `svrg[:lr=A|step=practical|theory][,m=M][,init=sgd|none]`
+///   `[,snapshot=last|average][,sampling=...][,memory=...]`: step `1/L_q`
+///   (default) or `0.1/L_q`, `M` inner steps per epoch (default
+///   `ceil(2n/b)`), a first pass of SGD (default) or none.
+///
+/// `lr` and `step` exclude each other.
+///
 /// `problem_l1` is the problem's L1 weight ([`Problem::l1`]): a lasso
 /// (`l1 > 0`) needs a proximal method, which takes its weight from the
 /// problem; every other method is refused there, since its gradient would
 /// ignore the nonsmooth term.
 pub fn build_optimizer(spec: &Spec, problem_l1: f64) -> Result<Optimizer> {
     spec.check_no_positional()?;
-    let proximal_method = matches!(spec.name.as_str(), "ista" | "fista");
+    let proximal_method = matches!(spec.name.as_str(), "ista" | "fista" | "saga");
     if problem_l1 > 0.0 && !proximal_method && OPTIMIZER_NAMES.contains(&spec.name.as_str()) {
         return Err(spec.invalid(
             "l1",
             problem_l1,
-            "the problem has an L1 term; use a proximal method (ista, fista)",
+            "the problem has an L1 term; use a proximal method (ista, fista, saga)",
         ));
     }
     let stepper = match spec.name.as_str() {
@@ -110,6 +191,7 @@ pub fn build_optimizer(spec: &Spec, problem_l1: f64) -> Result<Optimizer> {
         "lars" => first_order(spec, Lars::default())?,
         "lamb" => first_order(spec, Lamb::default())?,
         "ista" | "fista" => return proximal(spec, problem_l1),
+        "sag" | "saga" | "svrg" => return variance_reduced(spec, problem_l1),
         other => {
             return Err(BenchError::UnknownName {
                 kind: "optimizer",
@@ -152,6 +234,145 @@ fn proximal(spec: &Spec, problem_l1: f64) -> Result<Optimizer> {
     Ok(Optimizer::Stepper(Box::new(StepperSolver::full_batch(
         stepper,
     ))))
+}
+
+/// SAG, SAGA or SVRG from its spec (see [`build_optimizer`]).
+fn variance_reduced(spec: &Spec, problem_l1: f64) -> Result<Optimizer> {
+    let core = |error: opt_core::OptError| match error {
+        opt_core::OptError::InvalidHyperparameter {
+            name,
+            value,
+            reason,
+        } => invalid(spec, name, &value, reason),
+        other => BenchError::Opt(other),
+    };
+    const MEMORY: &[(&str, Memory)] = &[("auto", Memory::Auto), ("dense", Memory::Dense)];
+    const INIT: &[(&str, Init)] = &[("zeros", Init::Zeros), ("sgd", Init::Sgd)];
+    const SAMPLING: &[(&str, Sampling)] = &[
+        ("auto", Sampling::Auto),
+        ("uniform", Sampling::Uniform),
+        ("lipschitz", Sampling::Lipschitz),
+    ];
+    let method = match spec.name.as_str() {
+        "sag" => {
+            spec.check_keys(&["lr", "step", "init", "sampling", "memory"])?;
+            let defaults = SagConfig::default();
+            let config = SagConfig {
+                lr: lr_or_step(spec)?,
+                step: choice(
+                    spec,
+                    "step",
+                    &[
+                        ("practical", SagStep::Practical),
+                        ("theory", SagStep::Theory),
+                        ("linesearch", SagStep::Linesearch),
+                    ],
+                )?
+                .unwrap_or(defaults.step),
+                init: choice(spec, "init", INIT)?.unwrap_or(defaults.init),
+                sampling: choice(spec, "sampling", SAMPLING)?.unwrap_or(defaults.sampling),
+                memory: choice(spec, "memory", MEMORY)?.unwrap_or(defaults.memory),
+                ..defaults
+            };
+            VarianceReduced::Sag(Sag::new(config).map_err(core)?)
+        }
+        "saga" => {
+            if let Some(value) = spec.get_str("l1") {
+                return Err(spec.invalid(
+                    "l1",
+                    value,
+                    "the L1 weight is the problem's (`lstsq:...,l1=M`)",
+                ));
+            }
+            spec.check_keys(&["lr", "step", "init", "sampling", "memory"])?;
+            let defaults = SagaConfig::default();
+            let config = SagaConfig {
+                lr: lr_or_step(spec)?,
+                step: choice(
+                    spec,
+                    "step",
+                    &[
+                        ("practical", SagaStep::Practical),
+                        ("theory", SagaStep::Theory),
+                    ],
+                )?
+                .unwrap_or(defaults.step),
+                init: choice(spec, "init", INIT)?.unwrap_or(defaults.init),
+                sampling: choice(spec, "sampling", SAMPLING)?.unwrap_or(defaults.sampling),
+                memory: choice(spec, "memory", MEMORY)?.unwrap_or(defaults.memory),
+                l1: problem_l1,
+                ..defaults
+            };
+            VarianceReduced::Saga(Saga::new(config).map_err(core)?)
+        }
+        _svrg => {
+            spec.check_keys(&["lr", "step", "m", "init", "snapshot", "sampling", "memory"])?;
+            let defaults = SvrgConfig::default();
+            let config = SvrgConfig {
+                lr: lr_or_step(spec)?,
+                step: choice(
+                    spec,
+                    "step",
+                    &[
+                        ("practical", SvrgStep::Practical),
+                        ("theory", SvrgStep::Theory),
+                    ],
+                )?
+                .unwrap_or(defaults.step),
+                m: spec.get_usize("m")?,
+                init: choice(
+                    spec,
+                    "init",
+                    &[("none", WarmStart::None), ("sgd", WarmStart::Sgd)],
+                )?
+                .unwrap_or(defaults.init),
+                snapshot: choice(
+                    spec,
+                    "snapshot",
+                    &[("last", Snapshot::Last), ("average", Snapshot::Average)],
+                )?
+                .unwrap_or(defaults.snapshot),
+                sampling: choice(spec, "sampling", SAMPLING)?.unwrap_or(defaults.sampling),
+                memory: choice(spec, "memory", MEMORY)?.unwrap_or(defaults.memory),
+                ..defaults
+            };
+            VarianceReduced::Svrg(Svrg::new(config).map_err(core)?)
+        }
+    };
+    Ok(Optimizer::VarianceReduced(Box::new(method)))
+}
+
+/// `lr`, refused together with a `step` rule.
+fn lr_or_step(spec: &Spec) -> Result<Option<f64>> {
+    let lr = spec.get_f64("lr")?;
+    if let (Some(lr), Some(step)) = (lr, spec.get_str("step")) {
+        return Err(invalid(
+            spec,
+            "lr",
+            &lr.to_string(),
+            &format!("a fixed step excludes `step={step}`; give one of them"),
+        ));
+    }
+    Ok(lr)
+}
+
+/// The option `key` names, among `options`.
+fn choice<E: Copy>(spec: &Spec, key: &str, options: &[(&str, E)]) -> Result<Option<E>> {
+    let Some(value) = spec.get_str(key) else {
+        return Ok(None);
+    };
+    match options.iter().find(|(name, _)| *name == value) {
+        Some(&(_, option)) => Ok(Some(option)),
+        None => {
+            let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+            Err(invalid(
+                spec,
+                key,
+                value,
+                &format!("expected one of {}", names.join(", ")),
+            ))
+        }
+    }
 }
 
 /// A first-order method whose arguments are the fields of its config

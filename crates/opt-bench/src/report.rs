@@ -12,6 +12,7 @@ use serde::Serialize;
 use opt_core::runner::HistoryRecord;
 
 use crate::error::{BenchError, Result};
+use crate::finite_sum_suite::{FiniteSumResult, render_finite_sum, run_finite_sum_suite};
 use crate::first_order_suite::{ProblemResult, render_first_order, run_first_order_suite};
 use crate::plot::{LogChart, Series, TrajectoryChart, write_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
@@ -34,6 +35,16 @@ pub struct Suite {
 /// `f*` of `logistic:data=breast-cancer,l2=0.001`: Newton-polished reference
 /// (`data/breast-cancer/README.md`).
 pub const BREAST_CANCER_L2_1E3_F_STAR: f64 = 0.05983977454242227;
+
+/// `f*` of `logistic:data=breast-cancer,l2=0.0001`, from SciPy's L-BFGS-B
+/// polished by Newton steps to `||grad||_inf = 7e-18`
+/// (`benches/peers/reference_optima.py`).
+pub const BREAST_CANCER_L2_1E4_F_STAR: f64 = 0.04344631442865036;
+
+/// `f*` of `logistic:data=synthetic,l2=0.0001`, from SciPy's L-BFGS-B
+/// polished by Newton steps to `||grad||_inf = 6e-18` on the CSV of
+/// `cargo xtask data synthetic` (`benches/peers/reference_optima.py`).
+pub const SYNTHETIC_L2_1E4_F_STAR: f64 = 0.4627711468605868;
 
 /// `f*` of `softmax:data=digits,l2=0.001`, from SciPy's L-BFGS-B to
 /// `||grad||_inf = 4e-10` (`benches/peers/reference_optima.py`).
@@ -117,6 +128,7 @@ struct Results<'a> {
     quick: bool,
     suites: Vec<SuiteResult<'a>>,
     first_order: Vec<ProblemResult>,
+    finite_sum: Vec<FiniteSumResult>,
     throughput: Vec<ThroughputRow>,
 }
 
@@ -159,6 +171,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     }
     let (first_order, first_order_files) = run_first_order_suite(options.quick, out)?;
     files.extend(first_order_files);
+    let (finite_sum, finite_sum_files) = run_finite_sum_suite(options.quick, out)?;
+    files.extend(finite_sum_files);
     let sizes: &[usize] = if options.quick {
         &[100_000, 1_000_000]
     } else {
@@ -187,6 +201,7 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
             })
             .collect(),
         first_order,
+        finite_sum,
         throughput,
     };
     let json_path = out.join("results.json");
@@ -203,6 +218,11 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
             .iter()
             .flat_map(|p| &p.best)
             .map(|b| b.grid.len())
+            .sum::<usize>()
+        + results
+            .finite_sum
+            .iter()
+            .map(|p| p.runs.len())
             .sum::<usize>();
     let mut written = vec![report_path, json_path];
     written.extend(files);
@@ -350,6 +370,7 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
         let _ = writeln!(text);
     }
     text.push_str(&render_first_order(&results.first_order));
+    text.push_str(&render_finite_sum(&results.finite_sum));
     text.push_str(&render_throughput(&results.throughput));
     text
 }

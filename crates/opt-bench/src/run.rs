@@ -35,6 +35,14 @@ pub struct RunOptions {
     pub progress: bool,
     /// Keep every point (and, for problems of dimension 2, every iterate).
     pub keep_history: bool,
+    /// A learning-rate schedule for a stepper (evaluated at the step count);
+    /// ignored by full-batch solvers.
+    pub schedule: Option<opt_core::schedule::LrSchedule>,
+    /// With `batch_size`, one iteration of a stepper is one pass over the
+    /// data, and the full objective is evaluated once per pass for the
+    /// trace, the history and the stopping tests
+    /// (`StepperSolver::with_epoch_iterations`) instead of after every step.
+    pub epoch_iterations: bool,
 }
 
 /// The record of a run: the `--json` summary, plus the history when kept.
@@ -130,10 +138,21 @@ pub fn run(
     let report = match optimizer {
         Optimizer::Stepper(stepper) => {
             let mut solver = match options.batch_size {
+                Some(batch_size) if options.epoch_iterations => stepper
+                    .with_batches(batch_size, options.seed)?
+                    .with_epoch_iterations(),
                 Some(batch_size) => stepper.with_batches(batch_size, options.seed)?,
                 None => *stepper,
             };
+            if let Some(schedule) = &options.schedule {
+                schedule.validate()?;
+                solver = solver.with_schedule(schedule.clone());
+            }
             runner.run(&problem, &mut solver as &mut dyn Solver<Problem>, start)?
+        }
+        Optimizer::VarianceReduced(mut solver) => {
+            solver.configure(options.batch_size.unwrap_or(1), options.seed)?;
+            runner.run(&problem, solver.as_solver(), start)?
         }
         Optimizer::FullBatch(mut solver) => {
             if options.batch_size.is_some() {

@@ -197,6 +197,37 @@ fn logistic_derivatives() {
 }
 
 #[test]
+fn logistic_derivatives_on_the_synthetic_data() {
+    // The componentwise check costs 2d + 1 evaluations: on 500 of the rows
+    // (the whole data set is 50000 x 100, slow in a debug build), then
+    // along two random directions on the whole problem.
+    let mut rng = StdRng::seed_from_u64(7);
+    let (features, labels) = opt_bench::synthetic::synthetic();
+    let rows = ndarray::Slice::from(..500);
+    let subsample = opt_bench::Logistic::new(
+        features.slice_axis(ndarray::Axis(0), rows).to_owned(),
+        labels.slice_axis(ndarray::Axis(0), rows).to_owned(),
+        1e-4,
+    )
+    .unwrap();
+    for scale in [1.0, 5.0] {
+        let x = random_vector(&mut rng, 100, scale);
+        let error = gradient_check(&subsample, &x);
+        assert!(error < 1e-6, "gradient error {error:e}");
+    }
+    let p = problem("logistic:data=synthetic,l2=1e-4");
+    assert_eq!(p.name(), "logistic:data=synthetic,l2=0.0001");
+    assert_eq!((p.dim(), FiniteSum::num_samples(&p)), (100, 50_000));
+    assert!((p.value(&p.start()).unwrap() - std::f64::consts::LN_2).abs() < 1e-15);
+    let x = random_vector(&mut rng, 100, 1.0);
+    for _ in 0..2 {
+        let v = random_vector(&mut rng, 100, 1.0);
+        let error = directional_check(&p, &x, &v);
+        assert!(error < 1e-7, "directional error {error:e}");
+    }
+}
+
+#[test]
 fn lstsq_derivatives() {
     check_derivatives(&synthetic_lstsq(0.0), 100.0);
     check_derivatives(&synthetic_lstsq(0.25), 100.0);
@@ -623,7 +654,7 @@ fn registry_errors_say_what_is_valid() {
     assert!(problem_error("logistic:file=x.csv,data=breast-cancer").contains("exactly one of"));
     assert_eq!(
         problem_error("logistic:data=iris"),
-        "unknown data set `iris`; valid: breast-cancer"
+        "unknown data set `iris`; valid: breast-cancer, synthetic"
     );
     assert_eq!(
         problem_error("softmax:data=mnist"),

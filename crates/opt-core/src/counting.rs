@@ -109,6 +109,28 @@ impl<P> Counted<P> {
         }
     }
 
+    /// Add evaluations the wrapper could not see: those a method makes
+    /// through a view of the inner problem, such as the generalized-linear
+    /// view ([`FiniteSum::generalized_linear`] returns the inner problem's
+    /// view, uncounted). A method that computes per-sample derivatives
+    /// `phi_i'(a_i . x)` there charges them here (`grad` and `samples` one
+    /// each per sample), so its effective passes are counted like those of
+    /// a method that calls [`FiniteSum::batch_value_and_grad`].
+    pub fn charge(&self, evals: Evals) {
+        let c = &self.counters;
+        for (counter, by) in [
+            (&c.f, evals.f),
+            (&c.grad, evals.grad),
+            (&c.hvp, evals.hvp),
+            (&c.jac, evals.jac),
+            (&c.samples, evals.samples),
+        ] {
+            if by > 0 {
+                bump(counter, by);
+            }
+        }
+    }
+
     /// Set every counter back to zero.
     pub fn reset(&self) {
         let c = &self.counters;
@@ -168,6 +190,8 @@ impl<P: FiniteSum> FiniteSum for Counted<P> {
         self.inner.lipschitz_constants()
     }
 
+    /// The inner problem's view: evaluations through it are not counted;
+    /// a method using it reports them with [`Counted::charge`].
     fn generalized_linear(&self) -> Option<&dyn GeneralizedLinear<ScalarOf<Self::Vector>>> {
         self.inner.generalized_linear()
     }

@@ -245,6 +245,40 @@ fn mini_batches_are_seeded_and_cover_each_epoch() {
 }
 
 #[test]
+fn epoch_iterations_take_a_whole_pass_of_steps_per_iteration() {
+    // n = 9, batches of 2: an epoch is 5 steps (the last of one sample), so
+    // 3 epoch iterations are the 15 steps of plain mini-batch iterations,
+    // with the schedule counting steps, not iterations.
+    let schedule = LrSchedule::inverse_time(0.05, 0.1).unwrap();
+    let run = |epochs: bool, iterations: usize| {
+        let problem = bowl(9);
+        let solver = StepperSolver::full_batch(PlainStep { lr: 1.0 })
+            .with_batches(2, 5)
+            .unwrap()
+            .with_schedule(schedule.clone());
+        let mut solver = if epochs {
+            solver.with_epoch_iterations()
+        } else {
+            solver
+        };
+        let report = Runner::new()
+            .max_iters(iterations)
+            .run(&problem, &mut solver, array![5.0, -2.0])
+            .unwrap();
+        (report, solver.stepper().lr)
+    };
+    let (by_epoch, lr_by_epoch) = run(true, 3);
+    let (by_step, lr_by_step) = run(false, 15);
+    assert_eq!(by_epoch.x, by_step.x);
+    assert_eq!(by_epoch.iterations, 3);
+    assert_eq!(by_epoch.evals.samples, 27);
+    assert_eq!(by_epoch.evals.grad, 15);
+    assert_eq!(by_step.evals, by_epoch.evals);
+    assert_eq!(lr_by_epoch, lr_by_step);
+    assert_eq!(lr_by_epoch, 0.05 / (1.0 + 0.1 * 14.0));
+}
+
+#[test]
 fn the_trace_has_one_line_per_iteration_with_the_contract_keys() {
     let problem = bowl(1);
     let mut solver = StepperSolver::full_batch(PlainStep { lr: 0.5 });

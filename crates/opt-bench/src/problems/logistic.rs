@@ -1,5 +1,5 @@
 //! L2-regularized logistic regression
-//! (`logistic:file=PATH|data=breast-cancer[,l2=L]`):
+//! (`logistic:file=PATH|data=breast-cancer|data=synthetic[,l2=L]`):
 //!
 //! `f(x) = (1/n) sum_i log(1 + exp(-y_i a_i.x)) + (l2/2) ||x||^2`,
 //!
@@ -25,9 +25,10 @@ use opt_core::{FiniteSum, GeneralizedLinear, Objective, check_batch, check_len};
 use super::{CompensatedSum, add_ridge, check_data, check_l2};
 use crate::data::{BREAST_CANCER_FILE, binary_labels, breast_cancer, load_csv};
 use crate::error::{BenchError, Result};
+use crate::synthetic::synthetic;
 
 /// The data sets `logistic:data=NAME` accepts.
-pub const LOGISTIC_DATA_SETS: &[&str] = &["breast-cancer"];
+pub const LOGISTIC_DATA_SETS: &[&str] = &["breast-cancer", "synthetic"];
 
 /// `log(1 + exp(-m))` without overflow or cancellation.
 #[inline]
@@ -89,6 +90,19 @@ impl Logistic {
             labels,
             l2,
             format!("logistic:data=breast-cancer,l2={l2}"),
+        ))
+    }
+
+    /// The synthetic data set (`logistic:data=synthetic`, 50000 x 100,
+    /// [`crate::synthetic`]), generated on first use in the process.
+    pub fn synthetic(l2: f64) -> Result<Self> {
+        check_l2("logistic", l2)?;
+        let (features, labels) = synthetic();
+        Ok(Self::from_checked(
+            features.clone(),
+            labels.clone(),
+            l2,
+            format!("logistic:data=synthetic,l2={l2}"),
         ))
     }
 

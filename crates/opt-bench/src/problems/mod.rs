@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `rosenbrock[:dim=N]` | chained Rosenbrock, start `(-1.2, 1, ...)` | `N` (2) |
 //! | `quadratic:file=PATH` | `0.5 x'Ax - b'x` from JSON | size of `A` |
-//! | `logistic:file=PATH\|data=breast-cancer[,l2=L]` | logistic regression | features |
+//! | `logistic:file=PATH\|data=breast-cancer\|data=synthetic[,l2=L]` | logistic regression | features |
 //! | `lstsq:file=PATH[,l2=L][,l1=M]` | ridge least squares; the lasso when `l1 > 0` | features |
 //! | `softmax:data=digits\|file=PATH[,l2=L]` | softmax regression | classes x features |
 //!
@@ -196,6 +196,7 @@ pub fn build_problem(spec: &Spec) -> Result<Problem> {
             Ok(Problem::Logistic(
                 match data_source(spec, LOGISTIC_DATA_SETS)? {
                     Source::File(path) => Logistic::load(Path::new(path), l2)?,
+                    Source::Data("synthetic") => Logistic::synthetic(l2)?,
                     Source::Data(_breast_cancer) => Logistic::breast_cancer(l2)?,
                 },
             ))

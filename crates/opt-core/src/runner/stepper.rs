@@ -45,12 +45,19 @@ impl<V: VectorSpace, S: Stepper<V> + ?Sized> Stepper<V> for Box<S> {
 ///
 /// In mini-batch mode the full value and gradient the runner reports at each
 /// iterate are monitoring, evaluated on the uncounted inner problem, so the
-/// evaluation counts are the method's own.
+/// evaluation counts are the method's own. That monitoring costs a full pass
+/// per iteration; [`StepperSolver::with_epoch_iterations`] makes one
+/// iteration a whole pass of mini-batch steps instead, monitored once.
+///
+/// The schedule is evaluated at the step count (steps since `init`), which is
+/// the iteration count unless iterations are epochs.
 #[derive(Debug)]
 pub struct StepperSolver<S, T = LrSchedule> {
     stepper: S,
     schedule: Option<T>,
     batches: Option<BatchSampler>,
+    epoch_iterations: bool,
+    steps: u64,
 }
 
 impl<S> StepperSolver<S> {
@@ -60,6 +67,8 @@ impl<S> StepperSolver<S> {
             stepper,
             schedule: None,
             batches: None,
+            epoch_iterations: false,
+            steps: 0,
         }
     }
 }
@@ -71,7 +80,20 @@ impl<S, T: Schedule> StepperSolver<S, T> {
             stepper: self.stepper,
             schedule: Some(schedule),
             batches: self.batches,
+            epoch_iterations: self.epoch_iterations,
+            steps: self.steps,
         }
+    }
+
+    /// With mini-batches, make one iteration a whole epoch: mini-batch steps
+    /// until every sample has been drawn once (`ceil(n / batch_size)` steps),
+    /// then one evaluation of the full value and gradient, so the trace, the
+    /// history and the stopping tests see the objective once per pass (as
+    /// the variance-reduced methods report it). Without mini-batches an
+    /// iteration is already one full-gradient step and nothing changes.
+    pub fn with_epoch_iterations(mut self) -> Self {
+        self.epoch_iterations = true;
+        self
     }
 
     /// Mini-batches of `batch_size` samples (the last of an epoch may be
@@ -102,6 +124,7 @@ where
     T: Schedule,
 {
     fn init(&mut self, problem: &Counted<P>, state: &mut IterState<P::Vector>) -> Result<()> {
+        self.steps = 0;
         match &mut self.batches {
             None => state.f = problem.value_and_grad(&state.x, &mut state.grad)?,
             Some(sampler) => {
@@ -117,19 +140,24 @@ where
         problem: &Counted<P>,
         state: &mut IterState<P::Vector>,
     ) -> Result<Option<StopReason>> {
-        if let Some(schedule) = &self.schedule {
-            let lr = schedule.learning_rate(state.iter as u64);
-            self.stepper.set_learning_rate(lr)?;
-        }
         match &mut self.batches {
             None => {
+                scheduled(&mut self.stepper, self.schedule.as_ref(), self.steps)?;
+                self.steps += 1;
                 self.stepper.step(&mut state.x, &state.grad)?;
                 state.f = problem.value_and_grad(&state.x, &mut state.grad)?;
             }
             Some(sampler) => {
-                let batch = sampler.next_batch();
-                problem.batch_value_and_grad(&state.x, batch, &mut state.grad)?;
-                self.stepper.step(&mut state.x, &state.grad)?;
+                loop {
+                    scheduled(&mut self.stepper, self.schedule.as_ref(), self.steps)?;
+                    self.steps += 1;
+                    let batch = sampler.next_batch();
+                    problem.batch_value_and_grad(&state.x, batch, &mut state.grad)?;
+                    self.stepper.step(&mut state.x, &state.grad)?;
+                    if !self.epoch_iterations || sampler.epoch_done() {
+                        break;
+                    }
+                }
                 state.f = problem.inner().value_and_grad(&state.x, &mut state.grad)?;
             }
         }
@@ -138,6 +166,19 @@ where
 
     fn metrics(&self) -> Vec<(&'static str, f64)> {
         vec![("lr", self.stepper.learning_rate())]
+    }
+}
+
+/// Set the stepper's learning rate to the schedule's value at `step`, if
+/// there is a schedule.
+fn scheduled<V: VectorSpace, S: Stepper<V>, T: Schedule>(
+    stepper: &mut S,
+    schedule: Option<&T>,
+    step: u64,
+) -> Result<()> {
+    match schedule {
+        Some(schedule) => stepper.set_learning_rate(schedule.learning_rate(step)),
+        None => Ok(()),
     }
 }
 
@@ -164,6 +205,11 @@ impl BatchSampler {
         self.order = (0..num_samples).collect();
         self.order.shuffle(&mut self.rng);
         self.position = 0;
+    }
+
+    /// Whether the last batch drawn ended an epoch.
+    fn epoch_done(&self) -> bool {
+        self.position >= self.order.len()
     }
 
     fn next_batch(&mut self) -> &[usize] {
