@@ -142,9 +142,10 @@ pub fn build_stepper(spec: &Spec, problem_l1: f64) -> Result<DynStepper> {
 ///
 /// `sag`, `saga`, `svrg` (one iteration = one pass over the data; the
 /// default step sizes need the problem's per-sample Lipschitz constants
-/// `L_i`). `sampling=auto` (default) draws with probability 1/2 uniformly
-/// and otherwise proportionally to `L_i` when the problem gives them
-/// (`lipschitz`), else uniformly (`uniform`); `L_q = max_i L_i / (n p_i)`
+/// `L_i`). `sampling=lipschitz` draws with probability 1/2 uniformly and
+/// otherwise proportionally to `L_i`; `uniform` uniformly; `auto` (default)
+/// takes `lipschitz` when the problem gives the `L_i` and
+/// `L_max >= 8 L_mean`, else `uniform`; `L_q = max_i L_i / (n p_i)`
 /// is the smoothness constant of the sampled gradient (`L_max` under
 /// uniform sampling). `memory=auto` keeps one scalar per sample on
 /// generalized-linear problems, `dense` per-sample gradient vectors.

@@ -200,6 +200,16 @@ pub(crate) struct SamplingPlan<S> {
     pub(crate) smoothness: Option<Smoothness>,
 }
 
+/// `Sampling::Auto` samples by the `L_i` when `L_max >= 8 L_mean`, and
+/// uniformly otherwise. Measured (passes to `f - f* <= 1e-8`, seed 0, batch 1):
+/// on breast cancer (`l2 = 0.01`, `L_max / L_mean = 14`) Lipschitz sampling
+/// needs about 5 times fewer passes than uniform sampling; on the synthetic
+/// set (`l2 = 1e-4`, `L_max / L_mean = 3.5`) uniform sampling is faster
+/// (SAG 23 against 26 passes, SAGA 15 against 19, SVRG 22 against 40), since
+/// the larger step the weights allow is worth less than the staler table
+/// (SAG) or the weighted estimate's variance (SAGA, SVRG).
+pub(crate) const AUTO_LIPSCHITZ_SPREAD: f64 = 8.0;
+
 impl<S: Scalar> SamplingPlan<S> {
     /// Resolve `sampling` on a problem of `n` samples; the constants are
     /// read when the sampling needs them or `need_constants` (a default
@@ -216,7 +226,12 @@ impl<S: Scalar> SamplingPlan<S> {
         let weighted = match sampling {
             Sampling::Uniform => false,
             Sampling::Lipschitz => true,
-            Sampling::Auto => problem.lipschitz_constants().is_some(),
+            Sampling::Auto => {
+                problem.lipschitz_constants().is_some() && {
+                    let constants = lipschitz_constants(problem, n)?;
+                    max_of(&constants) >= AUTO_LIPSCHITZ_SPREAD * mean_of(&constants)
+                }
+            }
         };
         if !(weighted || need_constants) {
             return Ok(Self {

@@ -40,8 +40,9 @@
 //!   `L_i`, so it also runs on problems without them;
 //! - `lr = A` overrides the rule with a fixed `alpha = A`.
 //!
-//! **Non-uniform sampling** ([`Sampling::Lipschitz`], the default when the
-//! problem gives the `L_i`; the paper's section on non-uniform example
+//! **Non-uniform sampling** ([`Sampling::Lipschitz`], which the default
+//! `Sampling::Auto` picks when the problem gives the `L_i` and
+//! `L_max >= 8 L_mean`; the paper's section on non-uniform example
 //! selection): with probability 1/2 uniformly, otherwise proportionally to
 //! `L_i` (`p_i = 1/(2n) + L_i / (2 sum_j L_j)`). The weights of `d` stay
 //! `1/n`: SAG needs no reweighting. The paper motivates the scheme by

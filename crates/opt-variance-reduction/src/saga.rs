@@ -24,7 +24,7 @@
 //! this is the dense update up to rounding.
 //!
 //! **Non-uniform sampling** ([`Sampling`], crate docs): with the Lipschitz
-//! mixture `p_i` (the default when the problem gives its `L_i`) the
+//! mixture `p_i` (the default when the problem gives its `L_i` and `L_max >= 8 L_mean`) the
 //! mini-batch is `b` independent draws and a sampled difference is weighed
 //! by `w_j = 1/(n p_j)`, `v = (1/b) sum_{draws j} w_j (g_j - y_j) + d/n`,
 //! still unbiased (a repeated index is evaluated once and weighed by its

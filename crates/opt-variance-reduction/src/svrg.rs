@@ -25,7 +25,7 @@
 //! `l2 x` exactly). [`Memory::Dense`] evaluates `grad f_j(x~)` again instead.
 //!
 //! **Non-uniform sampling** ([`Sampling`], crate docs): with the Lipschitz
-//! mixture `p_i` (the default when the problem gives its `L_i`) the
+//! mixture `p_i` (the default when the problem gives its `L_i` and `L_max >= 8 L_mean`) the
 //! mini-batch is `b` independent draws and each difference is weighed by
 //! `w_j = 1/(n p_j)`, so `v` stays unbiased (importance sampling; Xiao &
 //! Zhang 2014 analyse it for Prox-SVRG with `p_i` proportional to `L_i`).
