@@ -52,7 +52,7 @@
 //! | method | `step=practical` (default) | `step=theory` | other |
 //! |---|---|---|---|
 //! | SAG | `1/L_b` (the paper's practical `1/L`) | `1/(16 L_b)` | `step=linesearch` |
-//! | SAGA | `0.6/L_b` (measured) | `1/(3 L_b)` (the paper's) | |
+//! | SAGA | `0.6/L_b` with Lipschitz sampling (measured), `1/(3 L_b)` uniform | `1/(3 L_b)` (the paper's) | |
 //! | SVRG | `1/L_b` (measured) | `0.1/L_b` (the analysis') | `init=sgd` by default |
 //!
 //! `lr` gives a fixed step instead. The measurements (`cargo run --release
