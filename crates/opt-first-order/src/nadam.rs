@@ -94,10 +94,8 @@ impl Method for Nadam {
         self.lr
     }
 
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        non_negative("lr", lr)?;
-        self.lr = lr;
-        Ok(())
+    fn lr_mut(&mut self) -> &mut f64 {
+        &mut self.lr
     }
 
     fn state_per_element(&self) -> usize {

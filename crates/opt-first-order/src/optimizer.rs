@@ -23,8 +23,15 @@ pub trait Method:
     /// The learning rate.
     fn lr(&self) -> f64;
 
-    /// Change the learning rate (validated).
-    fn set_lr(&mut self, lr: f64) -> Result<()>;
+    /// The learning rate, for [`Method::set_lr`].
+    fn lr_mut(&mut self) -> &mut f64;
+
+    /// Change the learning rate; the whole configuration is validated with
+    /// the new value, and left unchanged if it is invalid.
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        let previous = std::mem::replace(self.lr_mut(), lr);
+        self.validate().inspect_err(|_| *self.lr_mut() = previous)
+    }
 
     /// State values kept per parameter element (Adam: 2, or 3 with AMSGrad).
     fn state_per_element(&self) -> usize;

@@ -74,10 +74,8 @@ impl Method for Ista {
         self.lr
     }
 
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        positive("lr", lr)?;
-        self.lr = lr;
-        Ok(())
+    fn lr_mut(&mut self) -> &mut f64 {
+        &mut self.lr
     }
 
     fn state_per_element(&self) -> usize {
@@ -141,10 +139,8 @@ impl Method for Fista {
         self.lr
     }
 
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        positive("lr", lr)?;
-        self.lr = lr;
-        Ok(())
+    fn lr_mut(&mut self) -> &mut f64 {
+        &mut self.lr
     }
 
     fn state_per_element(&self) -> usize {

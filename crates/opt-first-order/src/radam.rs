@@ -92,10 +92,8 @@ impl Method for Radam {
         self.lr
     }
 
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        non_negative("lr", lr)?;
-        self.lr = lr;
-        Ok(())
+    fn lr_mut(&mut self) -> &mut f64 {
+        &mut self.lr
     }
 
     fn state_per_element(&self) -> usize {
