@@ -150,12 +150,15 @@ pub fn build_stepper(spec: &Spec, problem_l1: f64) -> Result<DynStepper> {
 /// uniform sampling). `memory=auto` keeps one scalar per sample on
 /// generalized-linear problems, `dense` per-sample gradient vectors.
 ///
-/// - `sag[:lr=A|step=practical|theory|linesearch][,init=zeros|sgd]`
-///   `[,sampling=...][,memory=...]`: step `1/L_q` (`practical`, default),
+/// - `sag[:lr=A|step=practical|theory|linesearch][,init=sgd|zeros]`
+///   `[,sampling=...][,memory=...]`: the table filled by one pass of SGD
+///   (default) or started at zero; step `1/L_q` (`practical`, default),
 ///   `1/(16 L_q)` (`theory`), or a backtracking estimate of `L`
 ///   (`linesearch`);
 /// - `saga[:lr=A|step=practical|theory][,init=zeros|sgd][,sampling=...]`
-///   `[,memory=...]`: step `1/L_q` (default) or the theorem's `1/(3 L_q)`;
+///   `[,memory=...]`: step `0.6/L_q` with Lipschitz sampling and the
+///   paper's `1/(3 L_q)` with uniform sampling (`practical`, default), or
+///   `1/(3 L_q)` always (`theory`);
 ///   on a lasso it applies the problem's `l1` by soft thresholding;
 /// - `svrg[:lr=A|step=practical|theory][,m=M][,init=sgd|none]`
 ///   `[,snapshot=last|average][,sampling=...][,memory=...]`: step `1/L_q`

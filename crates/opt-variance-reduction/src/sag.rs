@@ -10,8 +10,14 @@
 //!
 //! with `m` the number of distinct samples seen so far when the table
 //! starts at zero ([`Init::Zeros`], the paper's implementation advice), or `m = n`
-//! after a first pass of SGD that fills it ([`Init::Sgd`]). A mini-batch
-//! `B` of `b` samples refreshes `b` entries, then takes one step.
+//! after a first pass of SGD that fills it ([`Init::Sgd`], the default).
+//! A mini-batch `B` of `b` samples refreshes `b` entries, then takes one step.
+//!
+//! The default initialisation was measured (passes to `f - f* <= 1e-8`,
+//! seeds 0-2): on the synthetic set (`l2 = 1e-4`) the SGD pass needs
+//! 21, 22, 21 against 23, 21, 22 from zeros (scikit-learn's `sag`: 22); on
+//! breast cancer (`l2 = 1e-2`, to `1e-10`) 24, 26, 24 against 23, 27, 25,
+//! and with `l2 = 1e-4` 1044 against 1045.
 //!
 //! **Generalized-linear problems** (`grad f_i(x) = phi_i'(a_i.x) a_i +
 //! l2 x`) store the scalar `s_i = phi_i'` (the paper's reduced-memory form for
@@ -89,8 +95,8 @@ pub enum SagStep {
 }
 
 /// SAG's hyperparameters. `Default`: step `1/L_b`, batch 1, seed 0,
-/// zero initialisation, Lipschitz sampling when the problem gives the
-/// constants, automatic memory.
+/// initialisation by one pass of SGD, Lipschitz sampling when the
+/// constants are spread out, automatic memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SagConfig {
@@ -117,7 +123,7 @@ impl Default for SagConfig {
             step: SagStep::Practical,
             batch_size: 1,
             seed: 0,
-            init: Init::Zeros,
+            init: Init::Sgd,
             sampling: Sampling::Auto,
             memory: Memory::Auto,
         }
