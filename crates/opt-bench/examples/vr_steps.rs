@@ -12,73 +12,12 @@
 //! Lipschitz sampling `p_i = 1/(2n) + L_i / (2 sum_j L_j)`, e.g.
 //! `svrg:lr=0.5/{Lq}` is `lr = 0.5 / L_q`.
 
-use ndarray::{Array1, Array2};
 use opt_bench::run::{RunOptions, run_specs};
 use opt_bench::{Spec, build_problem};
-use opt_core::{FiniteSum, Objective};
+use opt_core::FiniteSum;
 
-/// `f*` by damped Newton from 0.
-fn newton_f_star(problem: &impl Objective<Vector = Array1<f64>>) -> f64 {
-    let d = problem.dim();
-    let mut x = Array1::zeros(d);
-    let mut g = Array1::zeros(d);
-    let mut f = problem.value_and_grad(&x, &mut g).unwrap();
-    for _ in 0..100 {
-        let mut h = Array2::zeros((d, d));
-        let mut column = Array1::zeros(d);
-        for j in 0..d {
-            let mut e = Array1::zeros(d);
-            e[j] = 1.0;
-            problem.hvp(&x, &e, &mut column).unwrap();
-            h.column_mut(j).assign(&column);
-        }
-        let step = cholesky_solve(&h, &g);
-        let slope = -g.dot(&step);
-        let mut t = 1.0;
-        loop {
-            let trial = &x - &(t * &step);
-            if problem.value(&trial).unwrap() <= f + 1e-4 * t * slope || t < 1e-10 {
-                x = trial;
-                break;
-            }
-            t *= 0.5;
-        }
-        let f_new = problem.value_and_grad(&x, &mut g).unwrap();
-        let done = f_new >= f;
-        f = f.min(f_new);
-        if done {
-            break;
-        }
-    }
-    f
-}
-
-/// `A^{-1} b` for a symmetric positive definite `A`.
-fn cholesky_solve(a: &Array2<f64>, b: &Array1<f64>) -> Array1<f64> {
-    let n = b.len();
-    let mut l = Array2::<f64>::zeros((n, n));
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[[i, k]] * l[[j, k]]).sum();
-            l[[i, j]] = if i == j {
-                (a[[i, i]] - s).sqrt()
-            } else {
-                (a[[i, j]] - s) / l[[j, j]]
-            };
-        }
-    }
-    let mut y = Array1::zeros(n);
-    for i in 0..n {
-        let s: f64 = (0..i).map(|k| l[[i, k]] * y[k]).sum();
-        y[i] = (b[i] - s) / l[[i, i]];
-    }
-    let mut x = Array1::zeros(n);
-    for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|k| l[[k, i]] * x[k]).sum();
-        x[i] = (y[i] - s) / l[[i, i]];
-    }
-    x
-}
+#[path = "../tests/support/newton.rs"]
+mod support;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -103,7 +42,7 @@ fn main() {
         .iter()
         .map(|l| l / (n * (0.5 / n + 0.5 * l / (n * l_mean))))
         .fold(0.0, f64::max);
-    let f_star = newton_f_star(&built);
+    let f_star = support::newton_optimum(&built).1;
     println!(
         "{problem}: L_max = {l_max:.4}, L_mean = {l_mean:.4}, L_q = {l_q:.4}, f* = {f_star:.17}"
     );

@@ -6,7 +6,7 @@
 //! the problem's Hessian-vector products, Cholesky, Armijo backtracking),
 //! cross-checked against a long SAG run.
 
-use ndarray::{Array1, Array2};
+use ndarray::Array1;
 use opt_bench::run::{RunOptions, RunRecord, run_specs};
 use opt_bench::{BenchError, Spec, build_problem};
 use opt_core::{FiniteSum, Objective};
@@ -16,69 +16,12 @@ use rand::{Rng, SeedableRng};
 
 const PROBLEM: &str = "logistic:data=breast-cancer,l2=0.01";
 
+#[path = "support/newton.rs"]
+mod support;
+
 /// `x*` and `f*` by damped Newton from 0, with the final gradient norm.
 fn newton(spec: &str) -> (Array1<f64>, f64, f64) {
-    let problem = build_problem(&Spec::parse("problem", spec).unwrap()).unwrap();
-    let d = problem.dim();
-    let mut x = Array1::zeros(d);
-    let mut g = Array1::zeros(d);
-    let mut f = problem.value_and_grad(&x, &mut g).unwrap();
-    for _ in 0..50 {
-        let mut h = Array2::zeros((d, d));
-        let mut column = Array1::zeros(d);
-        for j in 0..d {
-            let mut e = Array1::zeros(d);
-            e[j] = 1.0;
-            problem.hvp(&x, &e, &mut column).unwrap();
-            h.column_mut(j).assign(&column);
-        }
-        let step = cholesky_solve(&h, &g);
-        let slope = -g.dot(&step);
-        let mut t = 1.0;
-        let mut trial = &x - &step;
-        while problem.value(&trial).unwrap() > f + 1e-4 * t * slope && t > 1e-12 {
-            t *= 0.5;
-            trial = &x - &(t * &step);
-        }
-        let mut g_new = Array1::zeros(d);
-        let f_new = problem.value_and_grad(&trial, &mut g_new).unwrap();
-        if f_new > f {
-            break;
-        }
-        let stalled = f_new == f;
-        (x, f, g) = (trial, f_new, g_new);
-        if stalled {
-            break;
-        }
-    }
-    let grad_norm = g.dot(&g).sqrt();
-    (x, f, grad_norm)
-}
-
-fn cholesky_solve(a: &Array2<f64>, b: &Array1<f64>) -> Array1<f64> {
-    let n = b.len();
-    let mut l = Array2::<f64>::zeros((n, n));
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[[i, k]] * l[[j, k]]).sum();
-            l[[i, j]] = if i == j {
-                (a[[i, i]] - s).sqrt()
-            } else {
-                (a[[i, j]] - s) / l[[j, j]]
-            };
-        }
-    }
-    let mut y = Array1::zeros(n);
-    for i in 0..n {
-        let s: f64 = (0..i).map(|k| l[[i, k]] * y[k]).sum();
-        y[i] = (b[i] - s) / l[[i, i]];
-    }
-    let mut x = Array1::zeros(n);
-    for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|k| l[[k, i]] * x[k]).sum();
-        x[i] = (y[i] - s) / l[[i, i]];
-    }
-    x
+    support::newton_optimum(&build_problem(&Spec::parse("problem", spec).unwrap()).unwrap())
 }
 
 fn run(optimizer: &str, passes: f64, batch_size: Option<usize>) -> RunRecord {
