@@ -35,6 +35,16 @@ pub enum OptError {
     /// A capability the problem does not provide (e.g. a Jacobian).
     #[error("the problem does not provide {0}")]
     Unsupported(&'static str),
+    /// A matrix that a method needs positive definite is not (e.g. the
+    /// Hessian given to plain Newton, which has no modification to fall back on).
+    #[error("{what} is not positive definite{detail}")]
+    NotPositiveDefinite {
+        what: &'static str,
+        detail: String,
+    },
+    /// A dense factorization that failed (e.g. an eigensolver that did not converge).
+    #[error("{0}")]
+    Factorization(String),
     /// A saved optimizer state that does not fit the optimizer it is restored into.
     #[error("cannot restore state: {0}")]
     InvalidState(String),

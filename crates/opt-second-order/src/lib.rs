@@ -1,15 +1,34 @@
 //! `opt-second-order`: methods that use curvature.
 //!
-//! What goes here, one module per method (full batch unless said):
-//! Newton and damped Newton (Cholesky, modified when indefinite); linear and
-//! preconditioned CG and Newton-CG; nonlinear CG (`fr`, `pr`, `prplus`, `hs`,
-//! `dy`); Moller's scaled conjugate gradient (full batch and mini-batched with
-//! gradient accumulation); BFGS and L-BFGS (Nocedal & Wright 2006);
-//! Gauss-Newton and Levenberg-Marquardt (More 1978 / MINPACK) on
-//! `opt_core::LeastSquares`; saddle-free Newton via Lanczos (Dauphin et al.
-//! 2014); the online parabola model OGR (Duda 2019); TONGA (Le Roux, Manzagol
-//! & Bengio 2008). Dense factorizations use faer, or ndarray-linalg behind
-//! the `lapack` feature.
+//! One module per method (full batch unless said):
 //!
-//! Nothing is implemented yet; the crate compiles so that the workspace's
-//! layout is in place.
+//! | module | method | source |
+//! |---|---|---|
+//! | [`newton`] | Newton (Cholesky; modified by `tau I` when indefinite) and damped Newton (`H + eps I`, `eps` from the reduction ratio) | Nocedal & Wright (2006), sections 3.3-3.4 and 4 |
+//! | [`linear_cg`] | linear and Jacobi-preconditioned CG on a matrix-free operator | Nocedal & Wright, Algorithms 5.2 and 5.3 |
+//! | [`newton_cg`] | truncated Newton (Hessian-free) with a forcing sequence | Nocedal & Wright, Algorithm 7.1 |
+//! | [`nonlinear_cg`] | Fletcher-Reeves, Polak-Ribiere, PR+, Hestenes-Stiefel, Dai-Yuan | Nocedal & Wright, chapter 5.2; Dai & Yuan (1999) |
+//! | [`scg`] | Moller's scaled conjugate gradient, full batch and mini-batched with gradient accumulation | Moller (1993), *Neural Networks* 6(4) |
+//! | [`bfgs`], [`lbfgs`] | BFGS (inverse update) and L-BFGS (two-loop recursion) | Nocedal & Wright, Algorithms 6.1 and 7.4-7.5 |
+//! | [`lanczos`], [`saddle_free`] | saddle-free Newton in a Krylov subspace | Dauphin et al. (2014), NeurIPS |
+//! | [`ogr`] | the online gradient-regression parabola model | Duda (2019), arXiv:1902.02366 |
+//! | [`tonga`] | TONGA, a low-rank natural gradient | Le Roux, Manzagol & Bengio (2008), NeurIPS |
+//!
+//! Dense factorizations go through [`linalg`]: faer by default, LAPACK
+//! (ndarray-linalg with the system's OpenBLAS) with the `lapack` feature.
+//! [`testing`] holds small problems with known solutions for tests and
+//! examples.
+
+pub mod bfgs;
+pub mod lanczos;
+pub mod lbfgs;
+pub mod linalg;
+pub mod linear_cg;
+pub mod newton;
+pub mod newton_cg;
+pub mod nonlinear_cg;
+pub mod ogr;
+pub mod saddle_free;
+pub mod scg;
+pub mod testing;
+pub mod tonga;
