@@ -11,6 +11,7 @@
 //! | [`scg`] | Moller's scaled conjugate gradient, full batch and mini-batched with gradient accumulation | Moller (1993), *Neural Networks* 6(4) |
 //! | [`bfgs`], [`lbfgs`] | BFGS (inverse update) and L-BFGS (two-loop recursion) | Nocedal & Wright, Algorithms 6.1 and 7.4-7.5 |
 //! | [`lanczos`], [`saddle_free`] | saddle-free Newton in a Krylov subspace | Dauphin et al. (2014), NeurIPS |
+//! | [`gauss_newton`], [`levenberg_marquardt`] | Gauss-Newton with a line search; Levenberg-Marquardt with column scaling, trust-region control of lambda and a QR step | Nocedal & Wright, chapter 10; More (1978), MINPACK |
 //! | [`ogr`] | the online gradient-regression parabola model | Duda (2019), arXiv:1902.02366 |
 //! | [`tonga`] | TONGA, a low-rank natural gradient | Le Roux, Manzagol & Bengio (2008), NeurIPS |
 //!
@@ -20,8 +21,10 @@
 //! examples.
 
 pub mod bfgs;
+pub mod gauss_newton;
 pub mod lanczos;
 pub mod lbfgs;
+pub mod levenberg_marquardt;
 pub mod linalg;
 pub mod linear_cg;
 pub mod newton;
