@@ -229,6 +229,8 @@ const CI_STEPS: &[&[&str]] = &[
         "warnings",
     ],
     &["test", "--workspace"],
+    // Needs the system's OpenBLAS (`libopenblas-dev`, which `.ci/run` installs).
+    &["test", "-p", "opt-second-order", "--features", "lapack"],
     &["xtask", "bench", "--quick"],
 ];
 

@@ -15,7 +15,7 @@
 //! - [`optimizers`]: the optimizer registry ([`optimizers::build_optimizer`]);
 //! - [`run`]: one run as `cargo xtask run` does it, with its JSON record;
 //! - [`report`] and [`plot`]: `cargo xtask bench`'s suites, tables and plots
-//!   ([`first_order_suite`], [`finite_sum_suite`]);
+//!   ([`first_order_suite`], [`finite_sum_suite`], [`unconstrained_suite`]);
 //! - [`BenchError`]: one-line, typed errors naming the spec, file, line or
 //!   argument at fault.
 //!
@@ -45,10 +45,11 @@ pub mod run;
 pub mod spec;
 pub mod synthetic;
 pub mod throughput;
+pub mod unconstrained_suite;
 
 pub use error::{BenchError, Result};
 pub use problems::{
-    LeastSquaresRegression, Logistic, PROBLEM_NAMES, Problem, Quadratic, Rosenbrock, Softmax,
-    build_problem,
+    LeastSquaresRegression, Logistic, MGH_NAMES, Mgh, NIST_NAMES, Nist, PROBLEM_NAMES, Problem,
+    Quadratic, Rosenbrock, Softmax, build_problem,
 };
 pub use spec::Spec;

@@ -28,11 +28,15 @@ use crate::error::{BenchError, Result};
 use crate::problems::Problem;
 use crate::spec::Spec;
 
-/// The optimizer names this registry builds now (the architecture page lists
-/// the ones still to come).
+mod second_order;
+
+pub use second_order::SECOND_ORDER_NAMES;
+
+/// The optimizer names this registry builds.
 pub const OPTIMIZER_NAMES: &[&str] = &[
     "gd", "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax", "nadam", "radam",
-    "lars", "lamb", "ista", "fista", "sag", "saga", "svrg",
+    "lars", "lamb", "ista", "fista", "sag", "saga", "svrg", "newton", "newton-cg", "cg", "scg",
+    "bfgs", "lbfgs", "sfn", "ogr", "tonga",
 ];
 
 /// A first-order stepper of any method, on the registry's `f64` problems.
@@ -90,11 +94,18 @@ impl VarianceReduced {
     }
 }
 
+/// A solver of the registry's problems that can be printed.
+pub trait DynSolver: Solver<Problem> + std::fmt::Debug {}
+
+impl<S: Solver<Problem> + std::fmt::Debug> DynSolver for S {}
+
 /// The full-batch solvers of the registry.
 #[derive(Debug)]
 pub enum FullBatchSolver {
     /// Gradient descent with a line search.
     LineSearchDescent(LineSearchDescent<Array1<f64>>),
+    /// A method of `opt-second-order`.
+    Dyn(Box<dyn DynSolver>),
 }
 
 impl FullBatchSolver {
@@ -102,6 +113,7 @@ impl FullBatchSolver {
     pub fn as_solver(&mut self) -> &mut dyn Solver<Problem> {
         match self {
             FullBatchSolver::LineSearchDescent(solver) => solver,
+            FullBatchSolver::Dyn(solver) => solver.as_mut(),
         }
     }
 }
@@ -197,6 +209,9 @@ pub fn build_optimizer(spec: &Spec, problem_l1: f64) -> Result<Optimizer> {
         "ista" | "fista" => return proximal(spec, problem_l1),
         "sag" | "saga" | "svrg" => return variance_reduced(spec, problem_l1),
         other => {
+            if let Some(built) = second_order::build(spec) {
+                return built;
+            }
             return Err(BenchError::UnknownName {
                 kind: "optimizer",
                 name: other.to_owned(),

@@ -196,3 +196,95 @@ impl<F: Fn(f64, f64) -> f64> Chart for TrajectoryChart<'_, F> {
         Ok(())
     }
 }
+
+/// A Dolan-More performance profile: for each method the fraction of
+/// problems it solved within a factor `tau` of the best method's cost,
+/// against `log2(tau)`.
+#[derive(Debug, Clone)]
+pub struct ProfileChart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    /// One step curve per method: points `(log2 tau, fraction)`.
+    pub series: &'a [Series],
+}
+
+impl Chart for ProfileChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let x_max = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .filter(|x| x.is_finite())
+            .fold(1.0_f64, f64::max);
+        let mut context = ChartBuilder::on(root)
+            .caption(self.title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..x_max, 0.0..1.02)?;
+        context
+            .configure_mesh()
+            .x_desc(self.x_label)
+            .y_desc("fraction of problems solved")
+            .draw()?;
+        for (index, series) in self.series.iter().enumerate() {
+            let color = Palette99::pick(index).to_rgba();
+            context
+                .draw_series(LineSeries::new(
+                    series.points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(series.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        context
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// The step curves of a Dolan-More profile from `costs[method][problem]`
+/// (`None` = not solved): for each method, `rho(tau)` = the fraction of
+/// problems with `cost <= tau * best cost on that problem`, as points
+/// `(log2 tau, rho)` up to `log2 tau = x_max`. Problems no method solved
+/// count in the denominator and never in the numerator.
+pub fn performance_profile(costs: &[Vec<Option<f64>>], x_max: f64) -> Vec<Vec<(f64, f64)>> {
+    let problems = costs.first().map_or(0, Vec::len);
+    let best: Vec<Option<f64>> = (0..problems)
+        .map(|p| {
+            costs
+                .iter()
+                .filter_map(|method| method[p])
+                .fold(None, |best: Option<f64>, c| Some(best.map_or(c, |b| b.min(c))))
+        })
+        .collect();
+    costs
+        .iter()
+        .map(|method| {
+            let mut ratios: Vec<f64> = method
+                .iter()
+                .zip(&best)
+                .filter_map(|(cost, best)| Some((cost.as_ref()? / best.as_ref()?).log2().max(0.0)))
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            let total = problems.max(1) as f64;
+            let mut points = vec![(0.0, 0.0)];
+            let mut solved = 0usize;
+            for ratio in ratios {
+                let level = solved as f64 / total;
+                points.push((ratio, level));
+                solved += 1;
+                points.push((ratio, solved as f64 / total));
+            }
+            points.push((x_max, solved as f64 / total));
+            points
+        })
+        .collect()
+}

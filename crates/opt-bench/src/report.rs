@@ -17,6 +17,9 @@ use crate::first_order_suite::{ProblemResult, render_first_order, run_first_orde
 use crate::plot::{LogChart, Series, TrajectoryChart, write_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
 use crate::throughput::{ThroughputRow, measure_all, render_throughput};
+use crate::unconstrained_suite::{
+    UnconstrainedResult, render_unconstrained, run_unconstrained_suite,
+};
 
 /// A problem and the methods compared on it.
 #[derive(Debug, Clone)]
@@ -129,6 +132,7 @@ struct Results<'a> {
     suites: Vec<SuiteResult<'a>>,
     first_order: Vec<ProblemResult>,
     finite_sum: Vec<FiniteSumResult>,
+    unconstrained: UnconstrainedResult,
     throughput: Vec<ThroughputRow>,
 }
 
@@ -173,6 +177,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     files.extend(first_order_files);
     let (finite_sum, finite_sum_files) = run_finite_sum_suite(options.quick, out)?;
     files.extend(finite_sum_files);
+    let (unconstrained, unconstrained_files) = run_unconstrained_suite(options.quick, out)?;
+    files.extend(unconstrained_files);
     let sizes: &[usize] = if options.quick {
         &[100_000, 1_000_000]
     } else {
@@ -202,6 +208,7 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
             .collect(),
         first_order,
         finite_sum,
+        unconstrained,
         throughput,
     };
     let json_path = out.join("results.json");
@@ -223,7 +230,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
             .finite_sum
             .iter()
             .map(|p| p.runs.len())
-            .sum::<usize>();
+            .sum::<usize>()
+        + results.unconstrained.runs.len();
     let mut written = vec![report_path, json_path];
     written.extend(files);
     Ok(BenchSummary {
@@ -371,6 +379,7 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
     }
     text.push_str(&render_first_order(&results.first_order));
     text.push_str(&render_finite_sum(&results.finite_sum));
+    text.push_str(&render_unconstrained(&results.unconstrained));
     text.push_str(&render_throughput(&results.throughput));
     text
 }

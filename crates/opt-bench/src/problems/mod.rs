@@ -7,10 +7,12 @@
 //! | `logistic:file=PATH\|data=breast-cancer\|data=synthetic[,l2=L]` | logistic regression | features |
 //! | `lstsq:file=PATH[,l2=L][,l1=M]` | ridge least squares; the lasso when `l1 > 0` | features |
 //! | `softmax:data=digits\|file=PATH[,l2=L]` | softmax regression | classes x features |
+//! | `mgh:NAME[,dim=N][,m=M]` | More-Garbow-Hillstrom problems 1-35, `f = sum r_i^2` ([`mgh`]) | per problem |
+//! | `nist:NAME[,start=1\|2]` | NIST StRD nonlinear regression, `f` = residual sum of squares ([`nist`]) | per model |
 //!
 //! [`Problem`] is one enum over them that implements [`Objective`] and
 //! [`FiniteSum`], so the runner drives any problem with any method. A
-//! deterministic problem (rosenbrock, quadratic) is the finite sum of one
+//! deterministic problem (rosenbrock, quadratic, mgh, nist) is the finite sum of one
 //! term, `f = f_0`: it has `num_samples() == 1` and every mini-batch (which
 //! can only repeat index 0) gives the full value and gradient, so a
 //! stochastic method on it follows the deterministic trajectory.
@@ -22,6 +24,8 @@
 
 mod logistic;
 mod lstsq;
+pub mod mgh;
+pub mod nist;
 mod quadratic;
 mod rosenbrock;
 mod softmax;
@@ -36,12 +40,22 @@ use crate::spec::Spec;
 
 pub use logistic::{LOGISTIC_DATA_SETS, Logistic};
 pub use lstsq::LeastSquaresRegression;
+pub use mgh::{MGH_NAMES, Mgh};
+pub use nist::{NIST_NAMES, Nist};
 pub use quadratic::Quadratic;
 pub use rosenbrock::Rosenbrock;
 pub use softmax::{SOFTMAX_DATA_SETS, Softmax};
 
 /// The problem names [`build_problem`] knows.
-pub const PROBLEM_NAMES: &[&str] = &["rosenbrock", "quadratic", "logistic", "lstsq", "softmax"];
+pub const PROBLEM_NAMES: &[&str] = &[
+    "rosenbrock",
+    "quadratic",
+    "logistic",
+    "lstsq",
+    "softmax",
+    "mgh",
+    "nist",
+];
 
 /// Any problem of the registry.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +65,8 @@ pub enum Problem {
     Logistic(Logistic),
     LeastSquaresRegression(LeastSquaresRegression),
     Softmax(Softmax),
+    Mgh(Mgh),
+    Nist(Nist),
 }
 
 /// `each!(problem, p => expr)`: `expr` evaluated on whichever problem it holds.
@@ -62,6 +78,8 @@ macro_rules! each {
             Problem::Logistic($p) => $body,
             Problem::LeastSquaresRegression($p) => $body,
             Problem::Softmax($p) => $body,
+            Problem::Mgh($p) => $body,
+            Problem::Nist($p) => $body,
         }
     };
 }
@@ -84,6 +102,21 @@ impl Problem {
     pub fn as_least_squares(&self) -> Option<&dyn LeastSquares<Scalar = f64>> {
         match self {
             Problem::LeastSquaresRegression(p) if p.l1() == 0.0 => Some(p),
+            Problem::Mgh(p) => Some(p),
+            Problem::Nist(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The minimum value `f*` where it is known: 0 for the chained
+    /// Rosenbrock function, the paper's value for an MGH problem
+    /// ([`Mgh::known_minimum`]), the certified residual sum of squares
+    /// for a NIST problem; `None` otherwise.
+    pub fn known_minimum(&self) -> Option<f64> {
+        match self {
+            Problem::Rosenbrock(_) => Some(0.0),
+            Problem::Mgh(p) => p.known_minimum(),
+            Problem::Nist(p) => Some(p.certified_rss()),
             _ => None,
         }
     }
@@ -124,7 +157,7 @@ impl Objective for Problem {
 impl FiniteSum for Problem {
     fn num_samples(&self) -> usize {
         match self {
-            Problem::Rosenbrock(_) | Problem::Quadratic(_) => 1,
+            Problem::Rosenbrock(_) | Problem::Quadratic(_) | Problem::Mgh(_) | Problem::Nist(_) => 1,
             Problem::Logistic(p) => FiniteSum::num_samples(p),
             Problem::LeastSquaresRegression(p) => FiniteSum::num_samples(p),
             Problem::Softmax(p) => p.num_samples(),
@@ -146,6 +179,14 @@ impl FiniteSum for Problem {
                 check_batch(indices, 1)?;
                 p.value_and_grad(x, grad)
             }
+            Problem::Mgh(p) => {
+                check_batch(indices, 1)?;
+                p.value_and_grad(x, grad)
+            }
+            Problem::Nist(p) => {
+                check_batch(indices, 1)?;
+                p.value_and_grad(x, grad)
+            }
             Problem::Logistic(p) => p.batch_value_and_grad(x, indices, grad),
             Problem::LeastSquaresRegression(p) => p.batch_value_and_grad(x, indices, grad),
             Problem::Softmax(p) => p.batch_value_and_grad(x, indices, grad),
@@ -154,7 +195,10 @@ impl FiniteSum for Problem {
 
     fn lipschitz_constants(&self) -> Option<Vec<f64>> {
         match self {
-            Problem::Rosenbrock(_) | Problem::Quadratic(_) => None,
+            Problem::Rosenbrock(_)
+            | Problem::Quadratic(_)
+            | Problem::Mgh(_)
+            | Problem::Nist(_) => None,
             Problem::Logistic(p) => p.lipschitz_constants(),
             Problem::LeastSquaresRegression(p) => p.lipschitz_constants(),
             Problem::Softmax(p) => p.lipschitz_constants(),
@@ -223,6 +267,8 @@ pub fn build_problem(spec: &Spec) -> Result<Problem> {
                 },
             ))
         }
+        "mgh" => Ok(Problem::Mgh(Mgh::from_spec(spec)?)),
+        "nist" => Ok(Problem::Nist(Nist::from_spec(spec)?)),
         unknown => Err(BenchError::UnknownName {
             kind: spec.kind,
             name: unknown.to_owned(),

@@ -199,4 +199,44 @@ mod tests {
         assert!((qtq - Array2::<f64>::eye(2)).iter().all(|d| d.abs() < 1e-14));
         assert_eq!(r[[1, 0]], 0.0);
     }
+
+    /// With the `lapack` feature both backends are compiled: they must agree.
+    #[cfg(feature = "lapack")]
+    #[test]
+    fn faer_and_lapack_agree() {
+        use super::backends::{faer, lapack};
+        let n = 7;
+        let g = Array2::from_shape_fn((n + 3, n), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 4.7 + if i == j { 3.0 } else { 0.0 });
+        let a = g.t().dot(&g) + Array2::<f64>::eye(n);
+        let close = |x: &Array2<f64>, y: &Array2<f64>, tol: f64| {
+            x.iter().zip(y).all(|(p, q)| (p - q).abs() <= tol * (1.0 + q.abs()))
+        };
+        let l_faer = faer::cholesky_lower(&a).unwrap();
+        let l_lapack = lapack::cholesky_lower(&a).unwrap();
+        assert!(close(&l_faer, &l_lapack, 1e-12));
+        let (w_faer, v_faer) = faer::symmetric_eigen(&a).unwrap();
+        let (w_lapack, v_lapack) = lapack::symmetric_eigen(&a).unwrap();
+        assert!(w_faer.iter().zip(&w_lapack).all(|(p, q)| (p - q).abs() <= 1e-11 * q.abs()));
+        // Eigenvectors agree up to sign.
+        for j in 0..n {
+            let sign = v_faer.column(j).dot(&v_lapack.column(j)).signum();
+            for i in 0..n {
+                assert!((v_faer[[i, j]] - sign * v_lapack[[i, j]]).abs() < 1e-9);
+            }
+        }
+        let (q_faer, r_faer) = faer::qr_thin(&g).unwrap();
+        let (q_lapack, r_lapack) = lapack::qr_thin(&g).unwrap();
+        // R agrees up to the sign of each row (Q's columns flip with it).
+        for i in 0..n {
+            let sign = (r_faer[[i, i]] * r_lapack[[i, i]]).signum();
+            for j in 0..n {
+                assert!((r_faer[[i, j]] - sign * r_lapack[[i, j]]).abs() < 1e-10 * (1.0 + r_lapack[[i, j]].abs()));
+            }
+            for k in 0..n + 3 {
+                assert!((q_faer[[k, i]] - sign * q_lapack[[k, i]]).abs() < 1e-10);
+            }
+        }
+        assert!(faer::cholesky_lower(&array![[1.0, 2.0], [2.0, 1.0]]).is_none());
+        assert!(lapack::cholesky_lower(&array![[1.0, 2.0], [2.0, 1.0]]).is_none());
+    }
 }
