@@ -3,7 +3,7 @@ nonlinear regression (problem, start) pairs: the peer of our
 Levenberg-Marquardt (`cargo run --release -p opt-bench --example nist_lm`).
 
     pip install numpy scipy
-    python3 benches/peers/scipy_nist.py [--json] [--ftol F --xtol X --gtol G]
+    python3 benches/peers/scipy_nist.py [--json] [--ftol F --xtol X --gtol G] [--max-nfev N]
 
 The `.dat` files are the project's own (`crates/opt-bench/data/nist-strd`),
 parsed here independently of the Rust reader: the header's "File Format"
@@ -194,6 +194,8 @@ def main():
     parser.add_argument("--ftol", type=float, default=1e-8)
     parser.add_argument("--xtol", type=float, default=1e-8)
     parser.add_argument("--gtol", type=float, default=1e-8)
+    parser.add_argument("--max-nfev", type=int, default=None,
+                        help="residual evaluations allowed (SciPy's default for 'lm': 100 n)")
     args = parser.parse_args()
 
     runs = []
@@ -214,7 +216,8 @@ def main():
             b0 = data[f"start{start}"]
             try:
                 fit = least_squares(residuals, b0, jac=jacobian, method="lm",
-                                    ftol=args.ftol, xtol=args.xtol, gtol=args.gtol)
+                                    ftol=args.ftol, xtol=args.xtol, gtol=args.gtol,
+                                    max_nfev=args.max_nfev)
                 b, rss = fit.x, float(np.dot(fit.fun, fit.fun))
                 njev, nfev, status = int(fit.njev), int(fit.nfev), int(fit.status)
             except (ValueError, FloatingPointError) as error:
@@ -228,7 +231,8 @@ def main():
     solved = sum(r["solved"] for r in runs)
     median_njev = float(np.median([r["njev"] for r in runs]))
     environment = (f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}; "
-                   f"ftol {args.ftol:g}, xtol {args.xtol:g}, gtol {args.gtol:g}")
+                   f"ftol {args.ftol:g}, xtol {args.xtol:g}, gtol {args.gtol:g}, "
+                   f"max_nfev {args.max_nfev or '100 n'}")
     if args.json:
         print(json.dumps({"peer": "scipy.optimize.least_squares(method='lm')",
                           "environment": environment, "runs": runs, "solved": solved,

@@ -5,7 +5,8 @@
 //! solved count and the median number of Jacobians.
 //!
 //! ```text
-//! cargo run --release -p opt-bench --example nist_lm [-- lm|lm-geodesic|gauss-newton] [--json]
+//! cargo run --release -p opt-bench --example nist_lm -- [lm|lm-geodesic|gauss-newton] \
+//!     [tol=T | ftol=F xtol=X gtol=G] [--json]
 //! ```
 //!
 //! The peer is `benches/peers/scipy_nist.py` (MINPACK through SciPy).
@@ -14,7 +15,9 @@ use ndarray::Array1;
 use opt_bench::problems::nist::{NIST_NAMES, Nist};
 use opt_core::{Counted, Runner, Solver};
 use opt_second_order::gauss_newton::{GaussNewton, GaussNewtonConfig};
-use opt_second_order::levenberg_marquardt::{LevenbergMarquardt, LevenbergMarquardtConfig};
+use opt_second_order::levenberg_marquardt::{
+    LevenbergMarquardt, LevenbergMarquardtConfig, Termination,
+};
 
 struct Row {
     problem: String,
@@ -27,7 +30,13 @@ struct Row {
     stop: String,
 }
 
-fn run<S: Solver<Nist>>(p: &Nist, solver: &mut S) -> Row {
+/// Run `solver` on `p` (at most 1000 iterations); `termination` names the
+/// method's own reason for stopping, when it has one.
+fn run<S: Solver<Nist>>(
+    p: &Nist,
+    solver: &mut S,
+    termination: impl Fn(&S) -> Option<Termination>,
+) -> Row {
     let counted = Counted::new(p.clone());
     let result = Runner::new()
         .max_iters(1000)
@@ -45,6 +54,10 @@ fn run<S: Solver<Nist>>(p: &Nist, solver: &mut S) -> Row {
             0,
             format!("error: {error}"),
         ),
+    };
+    let stop = match termination(solver) {
+        Some(reason) => format!("{stop} ({reason})"),
+        None => stop,
     };
     let evals = counted.evals();
     Row {
@@ -67,7 +80,8 @@ fn main() {
         .find(|a| !a.starts_with("--") && !a.contains('='))
         .map_or("lm", String::as_str)
         .to_owned();
-    // `ftol=`, `xtol=`, `gtol=` override Levenberg-Marquardt's tolerances.
+    // `ftol=`, `xtol=`, `gtol=` (or `tol=` for all three) override
+    // Levenberg-Marquardt's tolerances.
     let mut lm_config = LevenbergMarquardtConfig::default();
     for arg in args.iter().filter(|a| a.contains('=')) {
         let (key, value) = arg.split_once('=').unwrap_or_default();
@@ -76,11 +90,16 @@ fn main() {
             std::process::exit(2);
         };
         match key {
+            "tol" => {
+                lm_config.ftol = value;
+                lm_config.xtol = value;
+                lm_config.gtol = value;
+            }
             "ftol" => lm_config.ftol = value,
             "xtol" => lm_config.xtol = value,
             "gtol" => lm_config.gtol = value,
             _ => {
-                eprintln!("unknown option `{key}`: ftol, xtol, gtol");
+                eprintln!("unknown option `{key}`: tol, ftol, xtol, gtol");
                 std::process::exit(2);
             }
         }
@@ -90,7 +109,11 @@ fn main() {
         for start in [1, 2] {
             let p = Nist::new(name, start).expect("embedded problem");
             let row = match method.as_str() {
-                "lm" => run(&p, &mut LevenbergMarquardt::new(lm_config).unwrap()),
+                "lm" => run(
+                    &p,
+                    &mut LevenbergMarquardt::new(lm_config).unwrap(),
+                    LevenbergMarquardt::termination,
+                ),
                 "lm-geodesic" => run(
                     &p,
                     &mut LevenbergMarquardt::new(LevenbergMarquardtConfig {
@@ -98,10 +121,13 @@ fn main() {
                         ..lm_config
                     })
                     .unwrap(),
+                    LevenbergMarquardt::termination,
                 ),
-                "gauss-newton" => {
-                    run(&p, &mut GaussNewton::new(GaussNewtonConfig::default()).unwrap())
-                }
+                "gauss-newton" => run(
+                    &p,
+                    &mut GaussNewton::new(GaussNewtonConfig::default()).unwrap(),
+                    GaussNewton::termination,
+                ),
                 other => {
                     eprintln!("unknown method `{other}`: lm, lm-geodesic or gauss-newton");
                     std::process::exit(2);

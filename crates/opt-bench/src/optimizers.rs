@@ -34,9 +34,34 @@ pub use second_order::SECOND_ORDER_NAMES;
 
 /// The optimizer names this registry builds.
 pub const OPTIMIZER_NAMES: &[&str] = &[
-    "gd", "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax", "nadam", "radam",
-    "lars", "lamb", "ista", "fista", "sag", "saga", "svrg", "newton", "newton-cg", "cg", "scg",
-    "bfgs", "lbfgs", "sfn", "ogr", "tonga",
+    "gd",
+    "sgd",
+    "adagrad",
+    "rmsprop",
+    "adadelta",
+    "adam",
+    "adamw",
+    "adamax",
+    "nadam",
+    "radam",
+    "lars",
+    "lamb",
+    "ista",
+    "fista",
+    "sag",
+    "saga",
+    "svrg",
+    "newton",
+    "newton-cg",
+    "cg",
+    "scg",
+    "bfgs",
+    "lbfgs",
+    "sfn",
+    "ogr",
+    "tonga",
+    "gauss-newton",
+    "lm",
 ];
 
 /// A first-order stepper of any method, on the registry's `f64` problems.
@@ -178,6 +203,25 @@ pub fn build_stepper(spec: &Spec, problem_l1: f64) -> Result<DynStepper> {
 ///   `ceil(2n/b)`), a first pass of SGD (default) or none.
 ///
 /// `lr` and `step` exclude each other.
+///
+/// The second-order methods (`opt-second-order`; equations and defaults in
+/// `docs/algorithms/second-order.md`):
+///
+/// - `newton[:mode=modified|plain][,beta][,max_shifts][,c1][,shrink]`,
+///   `newton:mode=damped[,damping][,min_damping][,eta][,update=nielsen|marquardt][,max_trials]`;
+/// - `newton-cg[:forcing=superlinear|quadratic][,eta=E][,max_cg_iters]`
+///   `[,line_search=wolfe|armijo][,c1][,c2][,shrink]`;
+/// - `cg[:variant=prplus|fr|pr|hs|dy][,c1][,c2][,restart][,nu]`;
+/// - `scg[:sigma][,lambda][,restart][,f_noise]`, mini-batched with
+///   `batch_size=B[,micro_batch=M][,batches_every=K][,seed=S]`;
+/// - `bfgs[:c1][,c2]`, `lbfgs[:m=10][,c1][,c2][,scaling=each_iteration|first_pair]`;
+/// - `sfn[:k][,damping_min][,damping_max][,damping_candidates]`;
+/// - `ogr[:lr][,beta][,d][,eta][,max_lr][,rotation]`, `tonga[:lr][,k][,lambda][,gamma]`
+///   (steppers: `--batch-size` applies);
+/// - `gauss-newton[:c1][,shrink][,min_step][,max_evaluations][,xtol]`,
+///   `lm[:ftol][,xtol][,gtol][,factor][,scaling=jacobian|identity][,geodesic=true]`
+///   `[,geodesic_alpha][,geodesic_h]`, `lm:matrix_free=true[,ftol][,xtol][,tau][,cg_tol]`
+///   `[,max_cg_iters]` on sums of squares (`mgh`, `nist`, `lstsq`).
 ///
 /// `problem_l1` is the problem's L1 weight ([`Problem::l1`]): a lasso
 /// (`l1 > 0`) needs a proximal method, which takes its weight from the

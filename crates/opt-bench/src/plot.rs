@@ -262,7 +262,9 @@ pub fn performance_profile(costs: &[Vec<Option<f64>>], x_max: f64) -> Vec<Vec<(f
             costs
                 .iter()
                 .filter_map(|method| method[p])
-                .fold(None, |best: Option<f64>, c| Some(best.map_or(c, |b| b.min(c))))
+                .fold(None, |best: Option<f64>, c| {
+                    Some(best.map_or(c, |b| b.min(c)))
+                })
         })
         .collect();
     costs

@@ -99,7 +99,13 @@ pub const PATH_METHODS: &[&str] = &["gd", "cg", "scg", "bfgs", "lbfgs", "newton"
 pub const ROSENBROCK_DIMS: &[usize] = &[2, 100, 1000, 10_000];
 
 /// The problems of the quick (CI) run.
-const QUICK_MGH: &[&str] = &["rosenbrock", "beale", "helical-valley", "wood", "powell-singular"];
+const QUICK_MGH: &[&str] = &[
+    "rosenbrock",
+    "beale",
+    "helical-valley",
+    "wood",
+    "powell-singular",
+];
 
 /// One problem of the suite.
 #[derive(Debug, Clone, Serialize)]
@@ -164,9 +170,8 @@ fn problem_list(quick: bool) -> Result<Vec<ProblemInfo>> {
 /// Whether a record meets the suite's definition of solved.
 pub fn is_solved(record: &RunRecord, f_star: Option<f64>) -> bool {
     let gradient = record.grad_inf <= SOLVED_GTOL;
-    let value = f_star.is_some_and(|f_star| {
-        (record.f - f_star).abs() <= SOLVED_FTOL * f_star.abs().max(1.0)
-    });
+    let value = f_star
+        .is_some_and(|f_star| (record.f - f_star).abs() <= SOLVED_FTOL * f_star.abs().max(1.0));
     gradient || value
 }
 
@@ -268,10 +273,9 @@ fn plot_paths(result: &UnconstrainedResult, out: &Path) -> Result<Vec<PathBuf>> 
     let paths: Vec<Series> = PATH_METHODS
         .iter()
         .filter_map(|method| {
-            let run = result
-                .runs
-                .iter()
-                .find(|r| r.record.optimizer == *method && r.record.problem == "rosenbrock:dim=2")?;
+            let run = result.runs.iter().find(|r| {
+                r.record.optimizer == *method && r.record.problem == "rosenbrock:dim=2"
+            })?;
             let iterates = &run.record.history.as_ref()?.iterates;
             Some(Series {
                 label: format!("{method} ({} it.)", run.record.iterations),
@@ -338,9 +342,16 @@ pub fn render_unconstrained(result: &UnconstrainedResult) -> String {
         text,
         "| problem | n | method | solved | iterations | f | grad inf-norm | f evals | grad evals | Hv | J | ms | stop |"
     );
-    let _ = writeln!(text, "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        text,
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
     for problem in &result.problems {
-        for run in result.runs.iter().filter(|r| r.record.problem == problem.spec) {
+        for run in result
+            .runs
+            .iter()
+            .filter(|r| r.record.problem == problem.spec)
+        {
             let r = &run.record;
             let _ = writeln!(
                 text,

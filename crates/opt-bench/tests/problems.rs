@@ -636,7 +636,7 @@ fn canonical_names_write_out_the_defaults() {
 fn registry_errors_say_what_is_valid() {
     assert_eq!(
         problem_error("nope"),
-        "unknown problem `nope`; valid: rosenbrock, quadratic, logistic, lstsq, softmax"
+        "unknown problem `nope`; valid: rosenbrock, quadratic, logistic, lstsq, softmax, mgh, nist"
     );
     assert_eq!(
         problem_error("rosenbrock:size=3"),

@@ -38,10 +38,7 @@ pub enum OptError {
     /// A matrix that a method needs positive definite is not (e.g. the
     /// Hessian given to plain Newton, which has no modification to fall back on).
     #[error("{what} is not positive definite{detail}")]
-    NotPositiveDefinite {
-        what: &'static str,
-        detail: String,
-    },
+    NotPositiveDefinite { what: &'static str, detail: String },
     /// A dense factorization that failed (e.g. an eigensolver that did not converge).
     #[error("{0}")]
     Factorization(String),

@@ -89,16 +89,32 @@ impl GaussNewtonConfig {
             return Err(OptError::invalid("c1", self.c1, "must be in (0, 1)"));
         }
         if !(self.shrink > 0.0 && self.shrink < 1.0) {
-            return Err(OptError::invalid("shrink", self.shrink, "must be in (0, 1)"));
+            return Err(OptError::invalid(
+                "shrink",
+                self.shrink,
+                "must be in (0, 1)",
+            ));
         }
         if !(self.min_step >= 0.0 && self.min_step < 1.0) {
-            return Err(OptError::invalid("min_step", self.min_step, "must be in [0, 1)"));
+            return Err(OptError::invalid(
+                "min_step",
+                self.min_step,
+                "must be in [0, 1)",
+            ));
         }
         if self.max_evaluations == 0 {
-            return Err(OptError::invalid("max_evaluations", 0, "must be at least 1"));
+            return Err(OptError::invalid(
+                "max_evaluations",
+                0,
+                "must be at least 1",
+            ));
         }
         if !(self.xtol >= 0.0 && self.xtol.is_finite()) {
-            return Err(OptError::invalid("xtol", self.xtol, "must be finite and non-negative"));
+            return Err(OptError::invalid(
+                "xtol",
+                self.xtol,
+                "must be finite and non-negative",
+            ));
         }
         Ok(())
     }
@@ -279,7 +295,7 @@ impl<P: LeastSquaresObjective> Solver<P> for GaussNewton {
             return Ok(self.stop(Termination::StepTolerance));
         }
         let slope = state.grad.dot(&work.direction);
-        if !(slope < 0.0) {
+        if slope >= 0.0 || slope.is_nan() {
             return Ok(Some(StopReason::LineSearchFailed));
         }
 

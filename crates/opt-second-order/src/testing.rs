@@ -192,7 +192,10 @@ mod tests {
     fn quadratic_with_condition_has_the_requested_spectrum() {
         let q = DenseQuadratic::with_condition(6, 100.0, 3);
         let (w, _) = linalg::symmetric_eigen(q.matrix()).unwrap();
-        assert!((w[0] - 1.0).abs() < 1e-12 && (w[5] - 100.0).abs() < 1e-10, "{w}");
+        assert!(
+            (w[0] - 1.0).abs() < 1e-12 && (w[5] - 100.0).abs() < 1e-10,
+            "{w}"
+        );
         let x = q.minimizer().unwrap();
         let mut g = Array1::zeros(6);
         q.value_and_grad(&x, &mut g).unwrap();

@@ -249,6 +249,9 @@ enum Fault {
     InfiniteJacobian,
     /// Residuals are NaN where `x[1] > 2` (a model undefined there).
     NanBeyond,
+    /// No residuals at all: `num_residuals() == 0` and `residuals()` is
+    /// unsupported (an objective that is not a sum of squares).
+    NoResiduals,
 }
 
 /// [`Exponential`] with a fault.
@@ -264,9 +267,16 @@ impl LeastSquares for Faulty {
         3
     }
     fn num_residuals(&self) -> usize {
-        self.inner.num_residuals()
+        if self.fault == Fault::NoResiduals {
+            0
+        } else {
+            self.inner.num_residuals()
+        }
     }
     fn residuals(&self, x: &Array1<f64>, r: &mut Array1<f64>) -> Result<()> {
+        if self.fault == Fault::NoResiduals {
+            return Err(OptError::Unsupported("residuals"));
+        }
         self.inner.residuals(x, r)?;
         if self.fault == Fault::NanResiduals || (self.fault == Fault::NanBeyond && x[1] > 2.0) {
             r[0] = f64::NAN;
@@ -354,12 +364,17 @@ fn one_step_solves_linear_least_squares() {
     let solution = problem.solution();
     let x0 = array![5.0, -3.0, 2.0];
     for (name, result) in [
-        ("gauss-newton", fit(&mut gn(), problem.clone(), x0.clone(), 1)),
+        (
+            "gauss-newton",
+            fit(&mut gn(), problem.clone(), x0.clone(), 1),
+        ),
         ("lm", fit(&mut lm(), problem.clone(), x0.clone(), 1)),
     ] {
         let result = result.unwrap();
         assert_eq!(result.iterations, 1, "{name}");
-        let error = (&result.x - &solution).mapv(f64::abs).fold(0.0, |a: f64, &b| a.max(b));
+        let error = (&result.x - &solution)
+            .mapv(f64::abs)
+            .fold(0.0, |a: f64, &b| a.max(b));
         assert!(error < 1e-12, "{name}: {} vs {solution}", result.x);
         // One Jacobian at the start and one at the new iterate.
         assert_eq!(result.evals.jac, 2, "{name}");
@@ -399,7 +414,12 @@ fn lm_trust_region_step_solves_the_damped_system_on_the_radius() {
         matrix[[j, j]] += lambda_at_step * d[j] * d[j];
     }
     let residual = matrix.dot(&p) + problem.a.t().dot(&(problem.a.dot(&x0) - &problem.b));
-    let scale = problem.a.t().dot(&(problem.a.dot(&x0) - &problem.b)).mapv(f64::abs).sum();
+    let scale = problem
+        .a
+        .t()
+        .dot(&(problem.a.dot(&x0) - &problem.b))
+        .mapv(f64::abs)
+        .sum();
     assert!(
         residual.iter().all(|v| v.abs() < 1e-10 * scale),
         "{residual} (lambda {lambda_at_step})"
@@ -411,8 +431,14 @@ fn lm_trust_region_step_solves_the_damped_system_on_the_radius() {
 #[test]
 fn gauss_newton_and_lm_recover_a_synthetic_exponential() {
     for (name, result) in [
-        ("gauss-newton", fit(&mut gn(), Exponential::new(0.0), Exponential::start(), 50)),
-        ("lm", fit(&mut lm(), Exponential::new(0.0), Exponential::start(), 50)),
+        (
+            "gauss-newton",
+            fit(&mut gn(), Exponential::new(0.0), Exponential::start(), 50),
+        ),
+        (
+            "lm",
+            fit(&mut lm(), Exponential::new(0.0), Exponential::start(), 50),
+        ),
         (
             "lm-geodesic",
             fit(
@@ -449,7 +475,11 @@ fn gauss_newton_and_lm_recover_a_synthetic_exponential() {
             result.stop
         );
         assert!(result.stop.is_converged(), "{name}: {}", result.stop);
-        assert!(result.iterations < 40, "{name}: {} iterations", result.iterations);
+        assert!(
+            result.iterations < 40,
+            "{name}: {} iterations",
+            result.iterations
+        );
     }
 }
 
@@ -463,7 +493,12 @@ fn noisy_exponential_fits_match_between_methods() {
     // ftol = 1.5e-8 on f ~ 3e-3 leaves gradients of a few 1e-8.
     assert!(lm_fit.grad_inf < 1e-7 && gn_fit.grad_inf < 1e-7);
     let truth: Vec<f64> = lm_fit.x.to_vec();
-    assert!(max_relative_error(&gn_fit.x, &truth) < 1e-7, "{} vs {}", gn_fit.x, lm_fit.x);
+    assert!(
+        max_relative_error(&gn_fit.x, &truth) < 1e-7,
+        "{} vs {}",
+        gn_fit.x,
+        lm_fit.x
+    );
     assert!((lm_fit.f - gn_fit.f).abs() <= 1e-12 * lm_fit.f);
     assert!(max_relative_error(&lm_fit.x, &TRUE_PARAMETERS) < 0.05);
 }
@@ -473,9 +508,17 @@ fn lm_solves_rosenbrock_residuals_like_minpack() {
     // MINPACK's lmder needs about 20 function evaluations here; a wrong
     // lambda or radius update costs far more or stalls.
     let result = fit(&mut lm(), RosenbrockResiduals, array![-1.2, 1.0], 100).unwrap();
-    assert!(max_relative_error(&result.x, &[1.0, 1.0]) < 1e-12, "{}", result.x);
+    assert!(
+        max_relative_error(&result.x, &[1.0, 1.0]) < 1e-12,
+        "{}",
+        result.x
+    );
     assert!(result.stop.is_converged());
-    assert!(result.evals.f <= 30, "{} residual evaluations", result.evals.f);
+    assert!(
+        result.evals.f <= 30,
+        "{} residual evaluations",
+        result.evals.f
+    );
     assert!(result.iterations <= 25, "{} iterations", result.iterations);
     assert_eq!(result.evals.jac as usize, result.iterations + 1);
 }
@@ -544,7 +587,11 @@ fn lm_steps_over_a_region_where_residuals_are_nan() {
         fault: Fault::NanBeyond,
     };
     let result = fit(&mut lm(), problem, array![1.0, 1.9, 0.0], 100).unwrap();
-    assert!(max_relative_error(&result.x, &TRUE_PARAMETERS) < 1e-9, "{}", result.x);
+    assert!(
+        max_relative_error(&result.x, &TRUE_PARAMETERS) < 1e-9,
+        "{}",
+        result.x
+    );
 }
 
 #[test]
@@ -554,14 +601,26 @@ fn identity_scaling_also_converges() {
         ..LevenbergMarquardtConfig::default()
     };
     let mut solver = LevenbergMarquardt::new(config).unwrap();
-    let result = fit(&mut solver, Exponential::new(0.0), Exponential::start(), 100).unwrap();
+    let result = fit(
+        &mut solver,
+        Exponential::new(0.0),
+        Exponential::start(),
+        100,
+    )
+    .unwrap();
     assert!(max_relative_error(&result.x, &TRUE_PARAMETERS) < 1e-9);
 }
 
 #[test]
 fn lm_reports_why_it_stopped() {
     let mut solver = lm();
-    let result = fit(&mut solver, Exponential::new(0.02), Exponential::start(), 200).unwrap();
+    let result = fit(
+        &mut solver,
+        Exponential::new(0.02),
+        Exponential::start(),
+        200,
+    )
+    .unwrap();
     let termination = solver.termination().expect("stopped on its own");
     assert_eq!(termination.stop_reason(), result.stop);
     assert!(matches!(
@@ -609,7 +668,11 @@ fn gauss_newton_handles_fewer_residuals_than_parameters() {
     };
     let result = fit(&mut gn(), problem.clone(), Array1::zeros(3), 1).unwrap();
     let expected = [1.0 / 9.0, 2.0 / 9.0, 2.0 / 9.0];
-    assert!(max_relative_error(&result.x, &expected) < 1e-12, "{}", result.x);
+    assert!(
+        max_relative_error(&result.x, &expected) < 1e-12,
+        "{}",
+        result.x
+    );
     let lm_fit = fit(&mut lm(), problem, Array1::zeros(3), 20).unwrap();
     assert!(lm_fit.f < 1e-20, "{}", lm_fit.f);
 }
@@ -623,7 +686,11 @@ fn matrix_free_lm_counts_only_products() {
     let dense = fit(&mut lm(), Exponential::new(0.02), Exponential::start(), 200).unwrap();
     let mut solver = MatrixFreeLevenbergMarquardt::new(MatrixFreeConfig::default()).unwrap();
     let result = fit(&mut solver, problem, Exponential::start(), 500).unwrap();
-    assert!(max_relative_error(&result.x, dense.x.as_slice().unwrap()) < 1e-6, "{}", result.x);
+    assert!(
+        max_relative_error(&result.x, dense.x.as_slice().unwrap()) < 1e-6,
+        "{}",
+        result.x
+    );
     // Each CG iteration costs two products, each trial one more, each
     // accepted step one J'r, and the start J'r plus one J g.
     assert!(result.evals.jac as usize >= 2 * solver.cg_iterations());
@@ -799,15 +866,40 @@ fn faulty_problems_give_clear_errors() {
         fault,
     };
     for (name, result) in [
-        ("lm", fit(&mut lm(), faulty(Fault::JacobianShape), Exponential::start(), 5).map(|_| ())),
-        ("gn", fit(&mut gn(), faulty(Fault::JacobianShape), Exponential::start(), 5).map(|_| ())),
+        (
+            "lm",
+            fit(
+                &mut lm(),
+                faulty(Fault::JacobianShape),
+                Exponential::start(),
+                5,
+            )
+            .map(|_| ()),
+        ),
+        (
+            "gn",
+            fit(
+                &mut gn(),
+                faulty(Fault::JacobianShape),
+                Exponential::start(),
+                5,
+            )
+            .map(|_| ()),
+        ),
     ] {
         match result {
-            Err(OptError::ShapeMismatch { what, expected, got }) => {
+            Err(OptError::ShapeMismatch {
+                what,
+                expected,
+                got,
+            }) => {
                 assert!(what.contains("Jacobian"), "{name}: {what}");
                 assert_eq!((expected, got), (40, 41), "{name}");
             }
-            other => panic!("{name}: expected a Jacobian shape error, got {:?}", other.err()),
+            other => panic!(
+                "{name}: expected a Jacobian shape error, got {:?}",
+                other.err()
+            ),
         }
     }
     for fault in [Fault::NanResiduals, Fault::InfiniteJacobian] {
@@ -817,11 +909,43 @@ fn faulty_problems_give_clear_errors() {
         ] {
             match result {
                 Err(OptError::NonFinite { what, .. }) => {
-                    assert!(what.contains("residuals") || what.contains("Jacobian"), "{what}");
+                    assert!(
+                        what.contains("residuals") || what.contains("Jacobian"),
+                        "{what}"
+                    );
                 }
                 other => panic!("{fault:?}: expected NonFinite, got {:?}", other.err()),
             }
         }
+    }
+    for result in [
+        fit(
+            &mut lm(),
+            faulty(Fault::NoResiduals),
+            Exponential::start(),
+            5,
+        )
+        .map(|_| ()),
+        fit(
+            &mut gn(),
+            faulty(Fault::NoResiduals),
+            Exponential::start(),
+            5,
+        )
+        .map(|_| ()),
+        fit(
+            &mut MatrixFreeLevenbergMarquardt::new(MatrixFreeConfig::default()).unwrap(),
+            faulty(Fault::NoResiduals),
+            Exponential::start(),
+            5,
+        )
+        .map(|_| ()),
+    ] {
+        assert!(
+            matches!(result, Err(OptError::Unsupported(_))),
+            "{:?}",
+            result.err()
+        );
     }
     let mut solver = lm();
     let counted = Counted::new(Exponential::new(0.0));

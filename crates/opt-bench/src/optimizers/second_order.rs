@@ -1,12 +1,17 @@
 //! The second-order part of the registry (`opt-second-order`): Newton,
 //! Newton-CG, nonlinear CG, SCG, BFGS, L-BFGS, saddle-free Newton, OGR and
-//! TONGA. Arguments are named after the papers (see [`super::build_optimizer`]).
+//! TONGA, Gauss-Newton and Levenberg-Marquardt. Arguments are named after
+//! the papers and MINPACK (see [`super::build_optimizer`]).
 
 use ndarray::Array1;
 use opt_core::line_search::{BacktrackingArmijo, MoreThuente};
 use opt_core::{OptError, StepperSolver};
 use opt_second_order::bfgs::{Bfgs, QuasiNewtonLineSearch};
-use opt_second_order::lbfgs::Lbfgs;
+use opt_second_order::gauss_newton::{GaussNewton, GaussNewtonConfig};
+use opt_second_order::lbfgs::{Lbfgs, Scaling};
+use opt_second_order::levenberg_marquardt::{
+    LevenbergMarquardt, LevenbergMarquardtConfig, MatrixFreeConfig, MatrixFreeLevenbergMarquardt,
+};
 use opt_second_order::newton::{
     DampedNewton, DampedNewtonConfig, DampingUpdate, Newton, NewtonConfig, NewtonMode,
 };
@@ -35,6 +40,8 @@ pub const SECOND_ORDER_NAMES: &[&str] = &[
     "sfn",
     "ogr",
     "tonga",
+    "gauss-newton",
+    "lm",
 ];
 
 /// A core error as an argument error of `spec` where it names a hyperparameter.
@@ -137,9 +144,20 @@ pub fn build(spec: &Spec) -> Option<Result<Optimizer>> {
             Ok(full_batch(FullBatchSolver::Dyn(Box::new(solver))))
         })(),
         "lbfgs" => (|| {
-            spec.check_keys(&["m", "c1", "c2"])?;
+            spec.check_keys(&["m", "c1", "c2", "scaling"])?;
             let m = spec.get_usize("m")?.unwrap_or(10);
-            let solver = Lbfgs::<Array1<f64>>::new(m).map_err(core(spec))?;
+            let scaling = choice(
+                spec,
+                "scaling",
+                &[
+                    ("each_iteration", Scaling::EachIteration),
+                    ("first_pair", Scaling::FirstPair),
+                ],
+            )?
+            .unwrap_or_default();
+            let solver = Lbfgs::<Array1<f64>>::new(m)
+                .map_err(core(spec))?
+                .with_scaling(scaling);
             let QuasiNewtonLineSearch::StrongWolfe(default) = *solver.line_search() else {
                 unreachable!("L-BFGS defaults to a strong Wolfe search")
             };
@@ -147,12 +165,12 @@ pub fn build(spec: &Spec) -> Option<Result<Optimizer>> {
             let solver = solver.with_line_search(search).map_err(core(spec))?;
             Ok(full_batch(FullBatchSolver::Dyn(Box::new(solver))))
         })(),
-        "sfn" => config_from_spec(spec, &SaddleFreeNewtonConfig::default(), &[]).and_then(
-            |config| {
+        "sfn" => {
+            config_from_spec(spec, &SaddleFreeNewtonConfig::default(), &[]).and_then(|config| {
                 let solver = SaddleFreeNewton::new(config).map_err(core(spec))?;
                 Ok(full_batch(FullBatchSolver::Dyn(Box::new(solver))))
-            },
-        ),
+            })
+        }
         "ogr" => config_from_spec(spec, &OgrConfig::default(), &[]).and_then(|config| {
             let ogr: Ogr<Array1<f64>> = Ogr::new(config).map_err(core(spec))?;
             Ok(stepper(Box::new(ogr)))
@@ -161,6 +179,13 @@ pub fn build(spec: &Spec) -> Option<Result<Optimizer>> {
             let tonga: Tonga<Array1<f64>> = Tonga::new(config).map_err(core(spec))?;
             Ok(stepper(Box::new(tonga)))
         }),
+        "gauss-newton" => {
+            config_from_spec(spec, &GaussNewtonConfig::default(), &[]).and_then(|config| {
+                let solver = GaussNewton::new(config).map_err(core(spec))?;
+                Ok(full_batch(FullBatchSolver::Dyn(Box::new(solver))))
+            })
+        }
+        "lm" => levenberg_marquardt(spec),
         _ => return None,
     };
     Some(built)
@@ -289,5 +314,21 @@ fn scg(spec: &Spec) -> Result<Optimizer> {
     }
     let config = config_from_spec(spec, &ScgConfig::default(), &[])?;
     let solver = Scg::<Array1<f64>>::new(config).map_err(core(spec))?;
+    Ok(full_batch(FullBatchSolver::Dyn(Box::new(solver))))
+}
+
+/// `lm[:ftol=..][,xtol=..][,gtol=..][,factor=..][,scaling=jacobian|identity]`
+/// `[,geodesic=true][,geodesic_alpha=..][,geodesic_h=..]`: MINPACK's
+/// Levenberg-Marquardt (QR steps); `lm:matrix_free=true[,ftol,xtol,tau,`
+/// `cg_tol,max_cg_iters]`: the damped normal equations solved by CG on
+/// `J v` and `J' u` only.
+fn levenberg_marquardt(spec: &Spec) -> Result<Optimizer> {
+    if spec.get_bool("matrix_free")?.unwrap_or(false) {
+        let config = config_from_spec(spec, &MatrixFreeConfig::default(), &["matrix_free"])?;
+        let solver = MatrixFreeLevenbergMarquardt::new(config).map_err(core(spec))?;
+        return Ok(full_batch(FullBatchSolver::Dyn(Box::new(solver))));
+    }
+    let config = config_from_spec(spec, &LevenbergMarquardtConfig::default(), &["matrix_free"])?;
+    let solver = LevenbergMarquardt::new(config).map_err(core(spec))?;
     Ok(full_batch(FullBatchSolver::Dyn(Box::new(solver))))
 }

@@ -153,11 +153,64 @@ impl Objective for Problem {
     }
 }
 
+/// The least-squares form of the problems that have one
+/// ([`Problem::as_least_squares`]), so that Gauss-Newton and
+/// Levenberg-Marquardt run on any spec; the others report
+/// [`opt_core::OptError::Unsupported`] on the first residual evaluation.
+impl LeastSquares for Problem {
+    type Scalar = f64;
+
+    fn num_parameters(&self) -> usize {
+        Objective::dim(self)
+    }
+
+    fn num_residuals(&self) -> usize {
+        self.as_least_squares().map_or(0, |p| p.num_residuals())
+    }
+
+    fn residuals(&self, x: &Array1<f64>, residuals: &mut Array1<f64>) -> opt_core::Result<()> {
+        self.least_squares_form()?.residuals(x, residuals)
+    }
+
+    fn jacobian(&self, x: &Array1<f64>, jacobian: &mut Array2<f64>) -> opt_core::Result<()> {
+        self.least_squares_form()?.jacobian(x, jacobian)
+    }
+
+    fn jvp(&self, x: &Array1<f64>, v: &Array1<f64>, out: &mut Array1<f64>) -> opt_core::Result<()> {
+        self.least_squares_form()?.jvp(x, v, out)
+    }
+
+    fn jtvp(
+        &self,
+        x: &Array1<f64>,
+        u: &Array1<f64>,
+        out: &mut Array1<f64>,
+    ) -> opt_core::Result<()> {
+        self.least_squares_form()?.jtvp(x, u, out)
+    }
+
+    fn value_scale(&self) -> f64 {
+        self.as_least_squares().map_or(0.5, |p| p.value_scale())
+    }
+}
+
+impl Problem {
+    fn least_squares_form(&self) -> opt_core::Result<&dyn LeastSquares<Scalar = f64>> {
+        self.as_least_squares()
+            .ok_or(opt_core::OptError::Unsupported(
+                "a least-squares form (residuals and a Jacobian): Gauss-Newton and \
+             Levenberg-Marquardt need a sum of squares (mgh, nist, lstsq without l1)",
+            ))
+    }
+}
+
 /// Deterministic problems are finite sums of one term (module docs).
 impl FiniteSum for Problem {
     fn num_samples(&self) -> usize {
         match self {
-            Problem::Rosenbrock(_) | Problem::Quadratic(_) | Problem::Mgh(_) | Problem::Nist(_) => 1,
+            Problem::Rosenbrock(_) | Problem::Quadratic(_) | Problem::Mgh(_) | Problem::Nist(_) => {
+                1
+            }
             Problem::Logistic(p) => FiniteSum::num_samples(p),
             Problem::LeastSquaresRegression(p) => FiniteSum::num_samples(p),
             Problem::Softmax(p) => p.num_samples(),
@@ -195,10 +248,9 @@ impl FiniteSum for Problem {
 
     fn lipschitz_constants(&self) -> Option<Vec<f64>> {
         match self {
-            Problem::Rosenbrock(_)
-            | Problem::Quadratic(_)
-            | Problem::Mgh(_)
-            | Problem::Nist(_) => None,
+            Problem::Rosenbrock(_) | Problem::Quadratic(_) | Problem::Mgh(_) | Problem::Nist(_) => {
+                None
+            }
             Problem::Logistic(p) => p.lipschitz_constants(),
             Problem::LeastSquaresRegression(p) => p.lipschitz_constants(),
             Problem::Softmax(p) => p.lipschitz_constants(),

@@ -117,9 +117,7 @@ pub fn fit_summary<L: LeastSquares<Scalar = f64> + ?Sized>(
     for a in 0..n {
         for b in 0..n {
             let start = a.max(b);
-            let sum: f64 = (start..n)
-                .map(|k| inverse[[a, k]] * inverse[[b, k]])
-                .sum();
+            let sum: f64 = (start..n).map(|k| inverse[[a, k]] * inverse[[b, k]]).sum();
             covariance[[permutation[a], permutation[b]]] = variance * sum;
         }
     }

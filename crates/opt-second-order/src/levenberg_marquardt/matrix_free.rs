@@ -81,10 +81,18 @@ impl MatrixFreeConfig {
             }
         }
         if !(self.tau > 0.0 && self.tau.is_finite()) {
-            return Err(OptError::invalid("tau", self.tau, "must be positive and finite"));
+            return Err(OptError::invalid(
+                "tau",
+                self.tau,
+                "must be positive and finite",
+            ));
         }
         if !(self.cg_tol > 0.0 && self.cg_tol < 1.0) {
-            return Err(OptError::invalid("cg_tol", self.cg_tol, "must be in (0, 1)"));
+            return Err(OptError::invalid(
+                "cg_tol",
+                self.cg_tol,
+                "must be in (0, 1)",
+            ));
         }
         if self.max_cg_iters == Some(0) {
             return Err(OptError::invalid("max_cg_iters", 0, "must be at least 1"));
@@ -260,7 +268,7 @@ impl<P: LeastSquaresObjective> Solver<P> for MatrixFreeLevenbergMarquardt {
                 work.product.scaled_add(self.lambda, &work.cg_direction);
                 self.cg_iterations += 1;
                 let curvature = work.cg_direction.dot(&work.product);
-                if !(curvature > 0.0) {
+                if curvature <= 0.0 || curvature.is_nan() {
                     break;
                 }
                 let alpha = rr / curvature;
@@ -278,18 +286,21 @@ impl<P: LeastSquaresObjective> Solver<P> for MatrixFreeLevenbergMarquardt {
 
             // Predicted reduction ||r||^2 - ||r + J p||^2 = -(2 r'Jp + ||Jp||^2).
             problem.jvp(&state.x, &work.step, &mut work.image)?;
-            let predicted =
-                -(2.0 * work.residuals.dot(&work.image) + work.image.dot(&work.image));
+            let predicted = -(2.0 * work.residuals.dot(&work.image) + work.image.dot(&work.image));
             work.x_trial.assign(&state.x);
             work.x_trial += &work.step;
-            let trial_rss = if evaluate_residuals(problem, &work.x_trial, &mut work.trial_residuals)?
-            {
-                work.trial_residuals.dot(&work.trial_residuals)
-            } else {
-                f64::INFINITY
-            };
+            let trial_rss =
+                if evaluate_residuals(problem, &work.x_trial, &mut work.trial_residuals)? {
+                    work.trial_residuals.dot(&work.trial_residuals)
+                } else {
+                    f64::INFINITY
+                };
             let actual = work.rss - trial_rss;
-            let ratio = if predicted > 0.0 { actual / predicted } else { 0.0 };
+            let ratio = if predicted > 0.0 {
+                actual / predicted
+            } else {
+                0.0
+            };
             self.ratio = ratio;
             let success = ratio > 1e-4 && trial_rss.is_finite();
             let step_norm = work.step.dot(&work.step).sqrt();

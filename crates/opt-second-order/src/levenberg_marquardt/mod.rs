@@ -152,7 +152,11 @@ impl Default for LevenbergMarquardtConfig {
 impl LevenbergMarquardtConfig {
     /// Check every field.
     pub fn validate(&self) -> Result<()> {
-        for (name, value) in [("ftol", self.ftol), ("xtol", self.xtol), ("gtol", self.gtol)] {
+        for (name, value) in [
+            ("ftol", self.ftol),
+            ("xtol", self.xtol),
+            ("gtol", self.gtol),
+        ] {
             if !(value >= 0.0 && value.is_finite()) {
                 return Err(OptError::invalid(
                     name,
@@ -167,7 +171,11 @@ impl LevenbergMarquardtConfig {
             ("geodesic_h", self.geodesic_h),
         ] {
             if !(value > 0.0 && value.is_finite()) {
-                return Err(OptError::invalid(name, value, "must be positive and finite"));
+                return Err(OptError::invalid(
+                    name,
+                    value,
+                    "must be positive and finite",
+                ));
             }
         }
         Ok(())
@@ -292,13 +300,19 @@ pub(crate) fn evaluate_jacobian<L: LeastSquares<Scalar = f64> + ?Sized>(
 }
 
 /// `(m, n)` of a problem, checked: at least one residual and one
-/// parameter, `num_parameters == dim`, and `x0` of that length.
+/// parameter, `num_parameters == dim`, and `x0` of that length. With no
+/// residuals, the problem's own error from a residual evaluation (e.g.
+/// [`OptError::Unsupported`]) comes first.
 pub(crate) fn dimensions<P: LeastSquaresObjective + ?Sized>(
     problem: &P,
     x0: &Array1<f64>,
 ) -> Result<(usize, usize)> {
     let (m, n) = (problem.num_residuals(), problem.num_parameters());
-    check_len("least-squares parameters (the objective's dimension)", problem.dim(), n)?;
+    check_len(
+        "least-squares parameters (the objective's dimension)",
+        problem.dim(),
+        n,
+    )?;
     check_len("starting point", n, x0.len())?;
     if n == 0 {
         return Err(OptError::ShapeMismatch {
@@ -308,6 +322,8 @@ pub(crate) fn dimensions<P: LeastSquaresObjective + ?Sized>(
         });
     }
     if m == 0 {
+        // A problem without residuals may say why (e.g. `Unsupported`).
+        problem.residuals(x0, &mut Array1::zeros(0))?;
         return Err(OptError::ShapeMismatch {
             what: "residuals (at least one)",
             expected: 1,
@@ -517,7 +533,9 @@ impl<P: LeastSquaresObjective> Solver<P> for LevenbergMarquardt {
                 let l = work.qr.permutation()[j];
                 let column_norm = column_norms[l];
                 if column_norm != 0.0 {
-                    let sum: f64 = (0..=j).map(|i| r[[i, j]] * (work.qtr[i] / work.fnorm)).sum();
+                    let sum: f64 = (0..=j)
+                        .map(|i| r[[i, j]] * (work.qtr[i] / work.fnorm))
+                        .sum();
                     gnorm = gnorm.max((sum / column_norm).abs());
                 }
             }
@@ -589,9 +607,6 @@ impl<P: LeastSquaresObjective> Solver<P> for LevenbergMarquardt {
             let dirder = -(temp1 * temp1 + temp2 * temp2);
             let ratio = if prered != 0.0 { actred / prered } else { 0.0 };
             self.ratio = ratio;
-            if std::env::var("LM_DEBUG").is_ok() {
-                eprintln!("DBG iter {} delta {:e} lambda {:e} pnorm {:e} fnorm {:e} fnorm1 {:e} actred {:e} prered {:e} ratio {:e} xnorm {:e} gnorm {:e} step {:?}", self.outer_iterations, self.delta, self.lambda, pnorm, work.fnorm, fnorm1, actred, prered, ratio, work.xnorm, gnorm, work.step);
-            }
 
             if !acceleration_ok {
                 // Transtrum & Sethna: an acceleration too large against the
@@ -625,7 +640,8 @@ impl<P: LeastSquaresObjective> Solver<P> for LevenbergMarquardt {
                 self.rejected_trials += 1;
             }
 
-            let ftol_met = actred.abs() <= config.ftol && prered <= config.ftol && 0.5 * ratio <= 1.0;
+            let ftol_met =
+                actred.abs() <= config.ftol && prered <= config.ftol && 0.5 * ratio <= 1.0;
             let xtol_met = self.delta <= config.xtol * work.xnorm;
             let termination = match (ftol_met, xtol_met) {
                 (true, true) => Some(Termination::FunctionAndStepTolerance),

@@ -15,7 +15,10 @@
 //! Column pivoting (MINPACK's choice) orders the columns by decreasing
 //! remaining norm, so that a rank-deficient `J` shows as trailing zero
 //! diagonal entries of `R`; the Gauss-Newton direction is then the basic
-//! solution on the leading columns (More 1978, eq. 3.3 and section 4).
+//! solution on the leading columns (More 1978, eq. 3.3 and section 4). A
+//! pivot that is tiny but not zero gives a huge Gauss-Newton direction,
+//! which the trust region bounds (`lambda > 0`); only if that direction
+//! overflows is the rank cut at pivots below `n eps |R_00|`.
 //! `faer`'s unpivoted QR (`crate::linalg::qr_thin`) does not reveal rank,
 //! which is why this module has its own small factorization; the matrices
 //! here are `m x n` with `n` the number of parameters.
@@ -200,7 +203,7 @@ impl PivotedQr {
         }
         let largest = self.r[[0, 0]].abs();
         (0..n)
-            .position(|j| !(self.r[[j, j]].abs() > tolerance * largest))
+            .position(|j| self.r[[j, j]].abs() <= tolerance * largest)
             .unwrap_or(n)
     }
 }
@@ -351,7 +354,11 @@ impl DampedSolver {
         // The Gauss-Newton direction: the basic solution when R has exact
         // zeros on its diagonal (MINPACK's rule); if it is not finite (R
         // singular to working precision), cut the rank where pivots fall
-        // below n eps |R_00|.
+        // below n eps |R_00|. Cutting at n eps always would zero the
+        // direction along a column that has become negligible (BoxBOD from
+        // start 1, where exp(-b2 x) underflows): MINPACK's huge direction
+        // there, bounded by the trust region whose scaling remembers the
+        // column's earlier norm, is what moves b2 off that plateau.
         let mut rank = (0..n).find(|&j| r[[j, j]] == 0.0).unwrap_or(n);
         self.gauss_newton(qr, qtb, rank, x);
         if !x.iter().all(|v| v.is_finite()) {
@@ -522,8 +529,8 @@ mod tests {
     }
 
     #[test]
-    fn rank_deficient_matrix_gives_a_basic_solution() {
-        // Third column = first + second: rank 2.
+    fn rank_deficient_matrix_gives_finite_steps() {
+        // Third column = first + second: rank 2 (R_22 at rounding level).
         let mut j = jacobian();
         for i in 0..5 {
             j[[i, 2]] = j[[i, 0]] + j[[i, 1]];
@@ -537,14 +544,39 @@ mod tests {
         let mut solver = DampedSolver::new(3);
         let mut x = vec![0.0; 3];
         let mut damping = vec![0.0; 3];
-        // A huge radius: the (finite, rank-cut) Gauss-Newton step.
+        // The near-singular Gauss-Newton direction is huge; the trust region
+        // turns it into a finite damped step on the radius that solves
+        // (J'J + lambda I) x = J'b.
+        let delta = 10.0;
+        let step = solver.trust_region_step(
+            &qr,
+            &[1.0; 3],
+            &padded[..3],
+            delta,
+            0.0,
+            &mut damping,
+            &mut x,
+        );
+        assert!(step.lambda > 0.0 && x.iter().all(|v| v.is_finite()));
+        assert!((step.scaled_norm - delta).abs() <= 0.1 * delta);
+        let mut normal = j.t().dot(&j);
+        for k in 0..3 {
+            normal[[k, k]] += step.lambda;
+        }
+        let residual = normal.dot(&Array1::from(x.clone())) - j.t().dot(&b);
+        assert!(residual.iter().all(|v| v.abs() < 1e-8), "{residual}");
+        // An exactly zero column gives an exactly zero pivot: the basic
+        // solution, zero in that component, with lambda = 0.
+        let mut j = jacobian();
+        j.column_mut(1).fill(0.0);
+        qr.factor(&j);
+        qr.apply_qt(b.view(), &mut padded);
         let step =
             solver.trust_region_step(&qr, &[1.0; 3], &padded[..3], 1e6, 0.0, &mut damping, &mut x);
         assert_eq!(step.lambda, 0.0);
-        assert!(x.iter().all(|v| v.is_finite()));
-        // It solves the least-squares problem: J'(Jx - b) = 0.
+        assert_eq!(x[1], 0.0);
         let g = j.t().dot(&(j.dot(&Array1::from(x)) - &b));
-        assert!(g.iter().all(|v| v.abs() < 1e-10), "{g}");
+        assert!(g.iter().all(|v| v.abs() < 1e-12), "{g}");
     }
 
     #[test]

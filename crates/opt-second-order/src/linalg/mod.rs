@@ -182,7 +182,10 @@ mod tests {
     fn symmetric_eigen_of_a_known_matrix() {
         // [[2, 1], [1, 2]] has eigenvalues 1 and 3, vectors (1, -1)/sqrt2, (1, 1)/sqrt2.
         let (w, v) = symmetric_eigen(&array![[2.0, 1.0], [1.0, 2.0]]).unwrap();
-        assert!((w[0] - 1.0).abs() < 1e-14 && (w[1] - 3.0).abs() < 1e-14, "{w}");
+        assert!(
+            (w[0] - 1.0).abs() < 1e-14 && (w[1] - 3.0).abs() < 1e-14,
+            "{w}"
+        );
         let s = std::f64::consts::FRAC_1_SQRT_2;
         assert!((v[[0, 0]].abs() - s).abs() < 1e-14);
         assert!((v[[0, 0]] + v[[1, 0]]).abs() < 1e-14);
@@ -196,7 +199,11 @@ mod tests {
         assert_eq!((q.dim(), r.dim()), ((4, 2), (2, 2)));
         assert!((q.dot(&r) - &a).iter().all(|d| d.abs() < 1e-13));
         let qtq = q.t().dot(&q);
-        assert!((qtq - Array2::<f64>::eye(2)).iter().all(|d| d.abs() < 1e-14));
+        assert!(
+            (qtq - Array2::<f64>::eye(2))
+                .iter()
+                .all(|d| d.abs() < 1e-14)
+        );
         assert_eq!(r[[1, 0]], 0.0);
     }
 
@@ -206,17 +213,26 @@ mod tests {
     fn faer_and_lapack_agree() {
         use super::backends::{faer, lapack};
         let n = 7;
-        let g = Array2::from_shape_fn((n + 3, n), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 4.7 + if i == j { 3.0 } else { 0.0 });
+        let g = Array2::from_shape_fn((n + 3, n), |(i, j)| {
+            ((i * 7 + j * 3) % 11) as f64 - 4.7 + if i == j { 3.0 } else { 0.0 }
+        });
         let a = g.t().dot(&g) + Array2::<f64>::eye(n);
         let close = |x: &Array2<f64>, y: &Array2<f64>, tol: f64| {
-            x.iter().zip(y).all(|(p, q)| (p - q).abs() <= tol * (1.0 + q.abs()))
+            x.iter()
+                .zip(y)
+                .all(|(p, q)| (p - q).abs() <= tol * (1.0 + q.abs()))
         };
         let l_faer = faer::cholesky_lower(&a).unwrap();
         let l_lapack = lapack::cholesky_lower(&a).unwrap();
         assert!(close(&l_faer, &l_lapack, 1e-12));
         let (w_faer, v_faer) = faer::symmetric_eigen(&a).unwrap();
         let (w_lapack, v_lapack) = lapack::symmetric_eigen(&a).unwrap();
-        assert!(w_faer.iter().zip(&w_lapack).all(|(p, q)| (p - q).abs() <= 1e-11 * q.abs()));
+        assert!(
+            w_faer
+                .iter()
+                .zip(&w_lapack)
+                .all(|(p, q)| (p - q).abs() <= 1e-11 * q.abs())
+        );
         // Eigenvectors agree up to sign.
         for j in 0..n {
             let sign = v_faer.column(j).dot(&v_lapack.column(j)).signum();
@@ -230,7 +246,10 @@ mod tests {
         for i in 0..n {
             let sign = (r_faer[[i, i]] * r_lapack[[i, i]]).signum();
             for j in 0..n {
-                assert!((r_faer[[i, j]] - sign * r_lapack[[i, j]]).abs() < 1e-10 * (1.0 + r_lapack[[i, j]].abs()));
+                assert!(
+                    (r_faer[[i, j]] - sign * r_lapack[[i, j]]).abs()
+                        < 1e-10 * (1.0 + r_lapack[[i, j]].abs())
+                );
             }
             for k in 0..n + 3 {
                 assert!((q_faer[[k, i]] - sign * q_lapack[[k, i]]).abs() < 1e-10);

@@ -50,9 +50,24 @@ macro_rules! nist_file {
 
 /// The problems in NIST's order (lower, average, higher difficulty).
 const ENTRIES: [Entry; 27] = [
-    entry("Misra1a", nist_file!("Misra1a"), Model::ExponentialSaturation, "y=b1*(1-exp[-b2*x])"),
-    entry("Chwirut2", nist_file!("Chwirut2"), Model::Chwirut, "y=exp(-b1*x)/(b2+b3*x)"),
-    entry("Chwirut1", nist_file!("Chwirut1"), Model::Chwirut, "y=exp[-b1*x]/(b2+b3*x)"),
+    entry(
+        "Misra1a",
+        nist_file!("Misra1a"),
+        Model::ExponentialSaturation,
+        "y=b1*(1-exp[-b2*x])",
+    ),
+    entry(
+        "Chwirut2",
+        nist_file!("Chwirut2"),
+        Model::Chwirut,
+        "y=exp(-b1*x)/(b2+b3*x)",
+    ),
+    entry(
+        "Chwirut1",
+        nist_file!("Chwirut1"),
+        Model::Chwirut,
+        "y=exp[-b1*x]/(b2+b3*x)",
+    ),
     entry(
         "Lanczos3",
         nist_file!("Lanczos3"),
@@ -72,7 +87,12 @@ const ENTRIES: [Entry; 27] = [
         "y=b1*exp(-b2*x)+b3*exp(-(x-b4)**2/b5**2)+b6*exp(-(x-b7)**2/b8**2)",
     ),
     entry("DanWood", nist_file!("DanWood"), Model::Power, "y=b1*x**b2"),
-    entry("Misra1b", nist_file!("Misra1b"), Model::Misra1b, "y=b1*(1-(1+b2*x/2)**(-2))"),
+    entry(
+        "Misra1b",
+        nist_file!("Misra1b"),
+        Model::Misra1b,
+        "y=b1*(1-(1+b2*x/2)**(-2))",
+    ),
     entry(
         "Kirby2",
         nist_file!("Kirby2"),
@@ -85,8 +105,18 @@ const ENTRIES: [Entry; 27] = [
         Model::RationalCubic,
         "y=(b1+b2*x+b3*x**2+b4*x**3)/(1+b5*x+b6*x**2+b7*x**3)",
     ),
-    entry("Nelson", nist_file!("Nelson"), Model::Nelson, "log[y]=b1-b2*x1*exp[-b3*x2]"),
-    entry("MGH17", nist_file!("MGH17"), Model::Mgh17, "y=b1+b2*exp[-x*b4]+b3*exp[-x*b5]"),
+    entry(
+        "Nelson",
+        nist_file!("Nelson"),
+        Model::Nelson,
+        "log[y]=b1-b2*x1*exp[-b3*x2]",
+    ),
+    entry(
+        "MGH17",
+        nist_file!("MGH17"),
+        Model::Mgh17,
+        "y=b1+b2*exp[-x*b4]+b3*exp[-x*b5]",
+    ),
     entry(
         "Lanczos1",
         nist_file!("Lanczos1"),
@@ -105,9 +135,24 @@ const ENTRIES: [Entry; 27] = [
         Model::ExponentialAndTwoGaussians,
         "y=b1*exp(-b2*x)+b3*exp(-(x-b4)**2/b5**2)+b6*exp(-(x-b7)**2/b8**2)",
     ),
-    entry("Misra1c", nist_file!("Misra1c"), Model::Misra1c, "y=b1*(1-(1+2*b2*x)**(-.5))"),
-    entry("Misra1d", nist_file!("Misra1d"), Model::Misra1d, "y=b1*b2*x*((1+b2*x)**(-1))"),
-    entry("Roszman1", nist_file!("Roszman1"), Model::Roszman1, "y=b1-b2*x-arctan[b3/(x-b4)]/pi"),
+    entry(
+        "Misra1c",
+        nist_file!("Misra1c"),
+        Model::Misra1c,
+        "y=b1*(1-(1+2*b2*x)**(-.5))",
+    ),
+    entry(
+        "Misra1d",
+        nist_file!("Misra1d"),
+        Model::Misra1d,
+        "y=b1*b2*x*((1+b2*x)**(-1))",
+    ),
+    entry(
+        "Roszman1",
+        nist_file!("Roszman1"),
+        Model::Roszman1,
+        "y=b1-b2*x-arctan[b3/(x-b4)]/pi",
+    ),
     entry(
         "ENSO",
         nist_file!("ENSO"),
@@ -115,22 +160,62 @@ const ENTRIES: [Entry; 27] = [
         "y=b1+b2*cos(2*pi*x/12)+b3*sin(2*pi*x/12)+b5*cos(2*pi*x/b4)+b6*sin(2*pi*x/b4)\
          +b8*cos(2*pi*x/b7)+b9*sin(2*pi*x/b7)",
     ),
-    entry("MGH09", nist_file!("MGH09"), Model::Mgh09, "y=b1*(x**2+x*b2)/(x**2+x*b3+b4)"),
+    entry(
+        "MGH09",
+        nist_file!("MGH09"),
+        Model::Mgh09,
+        "y=b1*(x**2+x*b2)/(x**2+x*b3+b4)",
+    ),
     entry(
         "Thurber",
         nist_file!("Thurber"),
         Model::RationalCubic,
         "y=(b1+b2*x+b3*x**2+b4*x**3)/(1+b5*x+b6*x**2+b7*x**3)",
     ),
-    entry("BoxBOD", nist_file!("BoxBOD"), Model::ExponentialSaturation, "y=b1*(1-exp[-b2*x])"),
-    entry("Rat42", nist_file!("Rat42"), Model::Rat42, "y=b1/(1+exp[b2-b3*x])"),
-    entry("MGH10", nist_file!("MGH10"), Model::Mgh10, "y=b1*exp[b2/(x+b3)]"),
-    entry("Eckerle4", nist_file!("Eckerle4"), Model::Eckerle4, "y=(b1/b2)*exp[-0.5*((x-b3)/b2)**2]"),
-    entry("Rat43", nist_file!("Rat43"), Model::Rat43, "y=b1/((1+exp[b2-b3*x])**(1/b4))"),
-    entry("Bennett5", nist_file!("Bennett5"), Model::Bennett5, "y=b1*(b2+x)**(-1/b3)"),
+    entry(
+        "BoxBOD",
+        nist_file!("BoxBOD"),
+        Model::ExponentialSaturation,
+        "y=b1*(1-exp[-b2*x])",
+    ),
+    entry(
+        "Rat42",
+        nist_file!("Rat42"),
+        Model::Rat42,
+        "y=b1/(1+exp[b2-b3*x])",
+    ),
+    entry(
+        "MGH10",
+        nist_file!("MGH10"),
+        Model::Mgh10,
+        "y=b1*exp[b2/(x+b3)]",
+    ),
+    entry(
+        "Eckerle4",
+        nist_file!("Eckerle4"),
+        Model::Eckerle4,
+        "y=(b1/b2)*exp[-0.5*((x-b3)/b2)**2]",
+    ),
+    entry(
+        "Rat43",
+        nist_file!("Rat43"),
+        Model::Rat43,
+        "y=b1/((1+exp[b2-b3*x])**(1/b4))",
+    ),
+    entry(
+        "Bennett5",
+        nist_file!("Bennett5"),
+        Model::Bennett5,
+        "y=b1*(b2+x)**(-1/b3)",
+    ),
 ];
 
-const fn entry(name: &'static str, text: &'static str, model: Model, formula: &'static str) -> Entry {
+const fn entry(
+    name: &'static str,
+    text: &'static str,
+    model: Model,
+    formula: &'static str,
+) -> Entry {
     Entry {
         name,
         text,
@@ -138,6 +223,9 @@ const fn entry(name: &'static str, text: &'static str, model: Model, formula: &'
         formula,
     }
 }
+
+/// The most parameters of a NIST problem (ENSO's 9).
+const MAX_PARAMETERS: usize = 9;
 
 /// The 27 problem names, in NIST's order (8 of lower, 11 of average and 8
 /// of higher difficulty).
@@ -449,9 +537,11 @@ impl LeastSquares for Nist {
         let b = b.as_slice().ok_or(OptError::Unsupported(
             "parameters in standard layout (contiguous memory)",
         ))?;
-        let mut row = vec![0.0; n];
+        // At most 9 parameters (ENSO): the row lives on the stack.
+        let mut row = [0.0; MAX_PARAMETERS];
+        let row = &mut row[..n];
         for i in 0..m {
-            self.model.gradient(b, self.data.predictors_of(i), &mut row);
+            self.model.gradient(b, self.data.predictors_of(i), row);
             for (j, &d) in row.iter().enumerate() {
                 jacobian[[i, j]] = -d;
             }

@@ -249,7 +249,10 @@ pub fn parse_dat(text: &str, file: &str) -> Result<DatFile> {
         .ok_or_else(|| {
             lines.error(
                 header_line,
-                format!("expected the data header `Data: y x...`, found `{}`", header.trim()),
+                format!(
+                    "expected the data header `Data: y x...`, found `{}`",
+                    header.trim()
+                ),
             )
         })?;
     let num_predictors = columns - 1;
@@ -313,14 +316,19 @@ fn line_range(lines: &Lines<'_>, label: &str) -> Result<(usize, usize, usize)> {
         .iter()
         .position(|line| {
             let line = line.trim_start();
-            let line = line.strip_prefix("File Format:").unwrap_or(line).trim_start();
+            let line = line
+                .strip_prefix("File Format:")
+                .unwrap_or(line)
+                .trim_start();
             line.starts_with(label) && line.contains("(lines")
         })
         .map(|index| index + 1)
         .ok_or_else(|| {
             lines.error(
                 1,
-                format!("the header has no `{label} (lines A to B)` entry in its File Format block"),
+                format!(
+                    "the header has no `{label} (lines A to B)` entry in its File Format block"
+                ),
             )
         })?;
     let line = lines.lines[number - 1];
@@ -374,7 +382,10 @@ fn num_parameters(lines: &Lines<'_>) -> Result<(usize, usize)> {
         .ok_or_else(|| {
             lines.error(
                 number,
-                format!("expected `N Parameters (b1 to bN)`, found `{}`", line.trim()),
+                format!(
+                    "expected `N Parameters (b1 to bN)`, found `{}`",
+                    line.trim()
+                ),
             )
         })?;
     Ok((count, number))

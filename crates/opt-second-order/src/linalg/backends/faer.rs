@@ -26,7 +26,9 @@ pub fn cholesky_lower(a: &Array2<f64>) -> Option<Array2<f64>> {
 pub fn symmetric_eigen(a: &Array2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
     let eigen = to_faer(a)
         .self_adjoint_eigen(Side::Lower)
-        .map_err(|error| OptError::Factorization(format!("faer symmetric eigensolver: {error:?}")))?;
+        .map_err(|error| {
+            OptError::Factorization(format!("faer symmetric eigensolver: {error:?}"))
+        })?;
     let values = eigen.S();
     let values = Array1::from_shape_fn(a.nrows(), |i| values[i]);
     Ok((values, to_ndarray(eigen.U())))
@@ -35,5 +37,8 @@ pub fn symmetric_eigen(a: &Array2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
 /// Thin `Q` (`m x n`) and `R` (`n x n`) of an `m x n` matrix, `m >= n`.
 pub fn qr_thin(a: &Array2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
     let qr = to_faer(a).qr();
-    Ok((to_ndarray(qr.compute_thin_Q().as_ref()), to_ndarray(qr.thin_R())))
+    Ok((
+        to_ndarray(qr.compute_thin_Q().as_ref()),
+        to_ndarray(qr.thin_R()),
+    ))
 }

@@ -19,5 +19,6 @@ pub fn symmetric_eigen(a: &Array2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
 
 /// Thin `Q` (`m x n`) and `R` (`n x n`) of an `m x n` matrix, `m >= n`.
 pub fn qr_thin(a: &Array2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
-    a.qr().map_err(|error| OptError::Factorization(format!("LAPACK dgeqrf: {error}")))
+    a.qr()
+        .map_err(|error| OptError::Factorization(format!("LAPACK dgeqrf: {error}")))
 }
