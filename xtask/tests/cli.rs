@@ -234,3 +234,130 @@ fn exported_data_sets_parse_back_to_the_problems_data() {
         "error: unknown data set `iris`; valid: breast-cancer, digits, synthetic",
     );
 }
+
+#[test]
+fn second_order_methods_run_through_the_contract() {
+    // Every second-order name on an MGH problem: the summary line is there,
+    // and the methods that should solve Beale do.
+    for optimizer in [
+        "newton",
+        "newton:mode=damped",
+        "newton-cg",
+        "cg:variant=fr",
+        "scg",
+        "bfgs",
+        "lbfgs:m=5",
+        "sfn",
+        "gauss-newton",
+        "lm",
+    ] {
+        let output = xtask(&[
+            "run",
+            "--problem",
+            "mgh:beale",
+            "--optimizer",
+            optimizer,
+            "--gtol",
+            "1e-6",
+            "--max-iters",
+            "2000",
+            "--json",
+        ]);
+        assert!(output.status.success(), "{optimizer}: {output:?}");
+        let summary = last_json_line(&output);
+        assert_eq!(summary["problem"], "mgh:beale", "{optimizer}");
+        let x = summary["x"].as_array().unwrap();
+        let x: Vec<f64> = x.iter().map(|v| v.as_f64().unwrap()).collect();
+        // Beale's minimizer (3, 1/2), f* = 0.
+        assert!(
+            (x[0] - 3.0).abs() < 1e-4 && (x[1] - 0.5).abs() < 1e-4,
+            "{optimizer}: {summary}"
+        );
+        assert!(
+            summary["f"].as_f64().unwrap() < 1e-10,
+            "{optimizer}: {summary}"
+        );
+    }
+    // Gauss-Newton and LM count Jacobians; Newton-CG Hessian-vector products.
+    let lm = last_json_line(&xtask(&[
+        "run",
+        "--problem",
+        "nist:Misra1a,start=1",
+        "--optimizer",
+        "lm",
+        "--json",
+    ]));
+    assert!(lm["evals"]["jac"].as_u64().unwrap() > 0, "{lm}");
+    let newton_cg = last_json_line(&xtask(&[
+        "run",
+        "--problem",
+        "mgh:wood",
+        "--optimizer",
+        "newton-cg",
+        "--json",
+    ]));
+    assert!(
+        newton_cg["evals"]["hvp"].as_u64().unwrap() > 0,
+        "{newton_cg}"
+    );
+}
+
+#[test]
+fn second_order_bad_input_is_one_line_naming_the_fault() {
+    // Plain Newton refuses an indefinite Hessian instead of falling back.
+    let saddle = scratch("saddle.json");
+    std::fs::write(&saddle, r#"{"A": [[1, 0], [0, -1]], "b": [1, 1]}"#).expect("write json");
+    let spec = format!("quadratic:file={}", saddle.display());
+    assert_one_line_error(
+        &[
+            "run",
+            "--problem",
+            &spec,
+            "--optimizer",
+            "newton:mode=plain",
+        ],
+        "Hessian is not positive definite",
+    );
+    assert_one_line_error(
+        &["run", "--problem", "mgh:beale", "--optimizer", "lbfgs:m=0"],
+        "`m`",
+    );
+    assert_one_line_error(
+        &[
+            "run",
+            "--problem",
+            "mgh:beale",
+            "--optimizer",
+            "cg:variant=xx",
+        ],
+        "variant",
+    );
+    assert_one_line_error(
+        &[
+            "run",
+            "--problem",
+            "mgh:beale",
+            "--optimizer",
+            "scg:sigma=1",
+        ],
+        "`sigma`",
+    );
+    assert_one_line_error(
+        &["run", "--problem", "mgh:nope", "--optimizer", "lbfgs"],
+        "unknown MGH problem `nope`",
+    );
+    assert_one_line_error(
+        &["run", "--problem", "rosenbrock", "--optimizer", "lm"],
+        "least-squares form",
+    );
+    assert_one_line_error(
+        &[
+            "run",
+            "--problem",
+            "nist:Misra1a,start=3",
+            "--optimizer",
+            "lm",
+        ],
+        "start",
+    );
+}

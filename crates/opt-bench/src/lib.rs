@@ -15,7 +15,8 @@
 //! - [`optimizers`]: the optimizer registry ([`optimizers::build_optimizer`]);
 //! - [`run`]: one run as `cargo xtask run` does it, with its JSON record;
 //! - [`report`] and [`plot`]: `cargo xtask bench`'s suites, tables and plots
-//!   ([`first_order_suite`], [`finite_sum_suite`], [`unconstrained_suite`]);
+//!   ([`first_order_suite`], [`finite_sum_suite`], [`unconstrained_suite`],
+//!   [`least_squares_suite`]);
 //! - [`BenchError`]: one-line, typed errors naming the spec, file, line or
 //!   argument at fault.
 //!
@@ -37,6 +38,7 @@ pub mod data;
 pub mod error;
 pub mod finite_sum_suite;
 pub mod first_order_suite;
+pub mod least_squares_suite;
 pub mod optimizers;
 pub mod plot;
 pub mod problems;

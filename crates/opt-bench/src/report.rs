@@ -14,6 +14,9 @@ use opt_core::runner::HistoryRecord;
 use crate::error::{BenchError, Result};
 use crate::finite_sum_suite::{FiniteSumResult, render_finite_sum, run_finite_sum_suite};
 use crate::first_order_suite::{ProblemResult, render_first_order, run_first_order_suite};
+use crate::least_squares_suite::{
+    LeastSquaresResult, render_least_squares, run_least_squares_suite,
+};
 use crate::plot::{LogChart, Series, TrajectoryChart, write_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
 use crate::throughput::{ThroughputRow, measure_all, render_throughput};
@@ -133,6 +136,7 @@ struct Results<'a> {
     first_order: Vec<ProblemResult>,
     finite_sum: Vec<FiniteSumResult>,
     unconstrained: UnconstrainedResult,
+    least_squares: LeastSquaresResult,
     throughput: Vec<ThroughputRow>,
 }
 
@@ -179,6 +183,7 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     files.extend(finite_sum_files);
     let (unconstrained, unconstrained_files) = run_unconstrained_suite(options.quick, out)?;
     files.extend(unconstrained_files);
+    let least_squares = run_least_squares_suite(options.quick)?;
     let sizes: &[usize] = if options.quick {
         &[100_000, 1_000_000]
     } else {
@@ -209,6 +214,7 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
         first_order,
         finite_sum,
         unconstrained,
+        least_squares,
         throughput,
     };
     let json_path = out.join("results.json");
@@ -231,7 +237,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
             .iter()
             .map(|p| p.runs.len())
             .sum::<usize>()
-        + results.unconstrained.runs.len();
+        + results.unconstrained.runs.len()
+        + results.least_squares.runs.len();
     let mut written = vec![report_path, json_path];
     written.extend(files);
     Ok(BenchSummary {
@@ -380,6 +387,7 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
     text.push_str(&render_first_order(&results.first_order));
     text.push_str(&render_finite_sum(&results.finite_sum));
     text.push_str(&render_unconstrained(&results.unconstrained));
+    text.push_str(&render_least_squares(&results.least_squares));
     text.push_str(&render_throughput(&results.throughput));
     text
 }

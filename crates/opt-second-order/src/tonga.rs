@@ -36,6 +36,11 @@
 //! [`opt_core::StepperSolver`] with mini-batches, as in the paper. The ring
 //! buffer of `k` gradients is allocated on the first step; afterwards only
 //! the `k x k` system and its factor are allocated per step.
+//!
+//! **Rounding.** Where the gradients are large and nearly collinear, `G'G`
+//! is singular to working precision and a small `lambda` is lost in its
+//! rounding; `lambda` is then raised to `16 k eps max_i (G'G)_ii`, the
+//! smallest value that keeps the computed system positive definite.
 
 use ndarray::{Array1, Array2};
 use opt_core::{OptError, Result, Scalar, ScalarOf, Stepper, VectorSpace, check_len};
@@ -215,15 +220,24 @@ impl<V: VectorSpace> Stepper<V> for Tonga<V> {
             let (sa, sb) = (self.slots_by_age[a], self.slots_by_age[b]);
             self.weights[a] * self.weights[b] * raw(sa, sb)
         });
+        // The Gram matrix of nearly collinear gradients is singular to
+        // working precision: below its rounding level (`16 k eps` times its
+        // largest diagonal entry) `lambda` would not make the computed
+        // matrix positive definite, so it is raised to that level there.
+        let largest = (0..count).map(|a| system[[a, a]]).fold(0.0, f64::max);
+        let lambda = self
+            .config
+            .lambda
+            .max(16.0 * count as f64 * f64::EPSILON * largest);
         for a in 0..count {
-            system[[a, a]] += self.config.lambda;
+            system[[a, a]] += lambda;
         }
         let Some(factor) = cholesky(&system)? else {
             return Err(OptError::NotPositiveDefinite {
                 what: "TONGA's lambda I + G'G",
                 detail: format!(
-                    " (lambda = {:e} is too small for gradients of squared norm {:e})",
-                    self.config.lambda, self.row[slot]
+                    " (lambda = {lambda:e} for gradients of squared norm {:e})",
+                    self.row[slot]
                 ),
             });
         };

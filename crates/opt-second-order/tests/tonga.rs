@@ -299,8 +299,10 @@ fn bad_input_is_an_error() {
     tonga.set_learning_rate(0.01).unwrap();
     assert_eq!(tonga.learning_rate(), 0.01);
 
-    // lambda far below the rounding of G'G: the system is not numerically
-    // positive definite and the step is refused, leaving x untouched.
+    // lambda far below the rounding of G'G (two identical gradients: G'G is
+    // singular): lambda is raised to the rounding level, so the step is
+    // taken, finite, and along -g (the natural gradient of a rank-one
+    // covariance whose direction is g itself).
     let mut tonga = Tonga::new(TongaConfig {
         lambda: 1e-300,
         k: 3,
@@ -310,10 +312,11 @@ fn bad_input_is_an_error() {
     let mut x = array![0.0, 0.0];
     tonga.step(&mut x, &array![1e8, 1e8]).unwrap();
     let before = x.clone();
-    let result = tonga.step(&mut x, &array![1e8, 1e8]);
+    tonga.step(&mut x, &array![1e8, 1e8]).unwrap();
+    let moved: ndarray::Array1<f64> = &x - &before;
+    assert!(moved.iter().all(|v| v.is_finite() && *v < 0.0), "{moved}");
     assert!(
-        matches!(result, Err(OptError::NotPositiveDefinite { .. })),
-        "{result:?}"
+        (moved[0] - moved[1]).abs() <= 1e-12 * moved[0].abs(),
+        "{moved}"
     );
-    assert_eq!(x, before);
 }

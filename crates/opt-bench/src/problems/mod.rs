@@ -147,7 +147,9 @@ impl Objective for Problem {
         each!(self, p => p.value_and_grad(x, grad))
     }
 
-    /// Every problem of the registry has an analytic Hessian-vector product.
+    /// Every problem of the registry has an exact Hessian-vector product
+    /// (analytic, or by automatic differentiation for MGH) except NIST's,
+    /// which uses the central difference of gradients.
     fn hvp(&self, x: &Array1<f64>, v: &Array1<f64>, out: &mut Array1<f64>) -> opt_core::Result<()> {
         each!(self, p => p.hvp(x, v, out))
     }
