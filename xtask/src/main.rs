@@ -171,6 +171,11 @@ fn run(args: RunArgs) -> Result<(), String> {
             e.f, e.grad, e.hvp, e.jac, e.samples
         );
         println!("time        {:.3} s", record.time_s);
+        if let Some(errors) = &record.standard_errors {
+            for (j, (value, error)) in record.x.iter().zip(errors).enumerate() {
+                println!("x{:<10} {value:.10e} +/- {error:.4e}", j + 1);
+            }
+        }
     }
     Ok(())
 }

@@ -284,10 +284,30 @@ fn second_order_methods_run_through_the_contract() {
         "--problem",
         "nist:Misra1a,start=1",
         "--optimizer",
-        "lm",
+        "lm:ftol=1e-15,xtol=1e-15,gtol=1e-15",
         "--json",
     ]));
     assert!(lm["evals"]["jac"].as_u64().unwrap() > 0, "{lm}");
+    // The fit reports standard errors: NIST's certified standard deviations
+    // of Misra1a are 2.7070075241E+00 and 7.2668688436E-06.
+    let errors = lm["standard_errors"].as_array().expect("standard errors");
+    assert_eq!(errors.len(), 2, "{lm}");
+    for (error, certified) in errors.iter().zip([2.7070075241e0, 7.2668688436e-6]) {
+        let error = error.as_f64().unwrap();
+        assert!((error - certified).abs() <= 1e-6 * certified, "{lm}");
+    }
+    // A first-order method's summary has none.
+    let gd = last_json_line(&xtask(&[
+        "run",
+        "--problem",
+        "nist:Misra1a",
+        "--optimizer",
+        "gd",
+        "--max-iters",
+        "3",
+        "--json",
+    ]));
+    assert!(gd.get("standard_errors").is_none(), "{gd}");
     let newton_cg = last_json_line(&xtask(&[
         "run",
         "--problem",

@@ -45,6 +45,8 @@ pub struct NistRun {
     pub difficulty: String,
     /// Smallest parameter LRE (0 when the run failed).
     pub min_lre: f64,
+    /// The LRE of each parameter (empty when the run failed).
+    pub parameter_lre: Vec<f64>,
     pub rss_lre: f64,
     pub solved: bool,
     pub jacobians: u64,
@@ -89,6 +91,7 @@ pub fn run_least_squares_suite(quick: bool) -> Result<LeastSquaresResult> {
                             start,
                             difficulty: problem.difficulty().as_str().to_owned(),
                             min_lre,
+                            parameter_lre: problem.parameter_lre(&x),
                             rss_lre: problem.rss_lre(record.f),
                             solved: min_lre >= SOLVED_LRE,
                             jacobians: record.evals.jac,
@@ -104,6 +107,7 @@ pub fn run_least_squares_suite(quick: bool) -> Result<LeastSquaresResult> {
                         start,
                         difficulty: problem.difficulty().as_str().to_owned(),
                         min_lre: 0.0,
+                        parameter_lre: Vec::new(),
                         rss_lre: 0.0,
                         solved: false,
                         jacobians: 0,

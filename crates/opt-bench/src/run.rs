@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use opt_core::runner::{History, JsonLinesTrace, ProgressObserver, SharedHistory};
 use opt_core::{Counted, Evals, Runner, Solver, StopReason};
+use opt_second_order::levenberg_marquardt::fit_summary;
 use serde::Serialize;
 
 use crate::error::{BenchError, Result};
@@ -59,6 +60,12 @@ pub struct RunRecord {
     pub converged: bool,
     pub stop_reason: StopReason,
     pub time_s: f64,
+    /// Standard errors of the estimates, `sqrt(diag s^2 (J'J)^{-1})`, after
+    /// a Gauss-Newton or Levenberg-Marquardt fit of a least-squares problem
+    /// with more residuals than parameters and a Jacobian of full rank
+    /// (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_errors: Option<Vec<f64>>,
     #[serde(skip)]
     pub history: Option<History>,
 }
@@ -170,6 +177,15 @@ pub fn run(
         }
     };
     drop(runner);
+    let least_squares_fit = ["gauss-newton", "lm"]
+        .iter()
+        .any(|name| optimizer_name.split(':').next() == Some(*name));
+    let standard_errors = problem
+        .inner()
+        .as_least_squares()
+        .filter(|_| least_squares_fit)
+        .and_then(|fit| fit_summary(fit, &report.x).ok())
+        .map(|summary| summary.standard_errors.to_vec());
     Ok(RunRecord {
         problem: problem_name.to_owned(),
         optimizer: optimizer_name.to_owned(),
@@ -182,6 +198,7 @@ pub fn run(
         converged: report.converged,
         stop_reason: report.stop_reason,
         time_s: report.time_s,
+        standard_errors,
         history: history.map(|h| h.take()),
     })
 }
