@@ -130,7 +130,7 @@ fn median(mut values: Vec<u64>) -> String {
     }
     values.sort_unstable();
     let mid = values.len() / 2;
-    let median = if values.len() % 2 == 0 {
+    let median = if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) as f64 / 2.0
     } else {
         values[mid] as f64
