@@ -143,7 +143,7 @@ pub fn render_least_squares(result: &LeastSquaresResult) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "## Least-squares suite (NIST StRD nonlinear regression)\n"
+        "# Suite `least-squares` (NIST StRD nonlinear regression)\n"
     );
     let _ = writeln!(
         text,

@@ -300,7 +300,7 @@ fn plot_paths(result: &UnconstrainedResult, out: &Path) -> Result<Vec<PathBuf>> 
 /// The suite's section of `report.md`.
 pub fn render_unconstrained(result: &UnconstrainedResult) -> String {
     let mut text = String::new();
-    let _ = writeln!(text, "## Unconstrained suite (MGH + chained Rosenbrock)\n");
+    let _ = writeln!(text, "# Suite `unconstrained` (MGH + chained Rosenbrock)\n");
     let _ = writeln!(
         text,
         "Budget {} iterations; solved: `||grad f||_inf <= {SOLVED_GTOL:e}` or \
