@@ -4,6 +4,7 @@
 //!   `docs/architecture.md` (trace file, `--json` summary);
 //! - `bench`: the built-in suite, writing `report.md`, `results.json` and plots;
 //! - `data`: a built-in data set written in the CSV format, for peers;
+//! - `train`: a network of `opt-models` trained by any optimizer;
 //! - `ci`: what `.ci/run` does.
 
 use std::fs::File;
@@ -15,6 +16,8 @@ use clap::{Args, Parser, Subcommand};
 use opt_bench::data::export_data_set;
 use opt_bench::report::{BenchOptions, run_bench};
 use opt_bench::run::{DEFAULT_MAX_ITERS, RunOptions, run_specs};
+
+mod train;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +39,9 @@ enum Commands {
     /// Write a built-in data set (breast-cancer, digits, synthetic) in the
     /// CSV format: features, then the label, one row per sample.
     Data(DataArgs),
+    /// Train a network (mlp, cnn) on digits or an IDX directory with any
+    /// optimizer; per epoch train loss, test loss, test accuracy, seconds.
+    Train(train::TrainArgs),
     /// Run what CI runs: fmt, clippy, tests, the quick benchmark.
     Ci,
 }
@@ -124,6 +130,7 @@ fn main() -> ExitCode {
         Commands::Run(args) => run(args),
         Commands::Bench(args) => bench(args),
         Commands::Data(args) => data(args),
+        Commands::Train(args) => train::train(args),
         Commands::Ci => ci(),
     };
     match outcome {

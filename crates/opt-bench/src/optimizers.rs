@@ -441,6 +441,63 @@ fn choice<E: Copy>(spec: &Spec, key: &str, options: &[(&str, E)]) -> Result<Opti
 /// A first-order method whose arguments are the fields of its config
 /// struct, starting from `defaults`.
 fn first_order<M: Method + 'static>(spec: &Spec, defaults: M) -> Result<DynStepper> {
+    first_order_in::<M, f64>(spec, defaults)
+}
+
+/// The first-order methods [`build_stepper_f32`] builds.
+pub const F32_STEPPER_NAMES: &[&str] = &[
+    "gd", "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax", "nadam", "radam",
+    "lars", "lamb",
+];
+
+/// An `f32` stepper of any first-order method, for training networks in
+/// single precision (`opt-models`' `train`).
+pub type DynStepperF32 = Box<dyn Stepper<Array1<f32>>>;
+
+/// Build the `f32` stepper a first-order spec names: the `torch.optim`
+/// methods with the same arguments and defaults as [`build_optimizer`],
+/// and `gd:lr=A` (fixed steps). Full-batch, proximal, variance-reduced
+/// and second-order methods are refused with a message saying so.
+pub fn build_stepper_f32(spec: &Spec) -> Result<DynStepperF32> {
+    spec.check_no_positional()?;
+    match spec.name.as_str() {
+        "gd" => {
+            spec.check_keys(&["lr"])?;
+            let Some(lr) = spec.get_f64("lr")? else {
+                return Err(spec.invalid(
+                    "lr",
+                    "",
+                    "an f32 stepper takes fixed steps; give `gd:lr=A`",
+                ));
+            };
+            let stepper = GradientDescent::new(lr)
+                .map_err(|e| invalid(spec, "lr", &lr.to_string(), &reason(&e)))?;
+            Ok(Box::new(stepper))
+        }
+        "sgd" => first_order_in::<_, f32>(spec, Sgd::default()),
+        "adagrad" => first_order_in::<_, f32>(spec, Adagrad::default()),
+        "rmsprop" => first_order_in::<_, f32>(spec, Rmsprop::default()),
+        "adadelta" => first_order_in::<_, f32>(spec, Adadelta::default()),
+        "adam" => first_order_in::<_, f32>(spec, Adam::default()),
+        "adamw" => first_order_in::<_, f32>(spec, Adam::adamw()),
+        "adamax" => first_order_in::<_, f32>(spec, Adamax::default()),
+        "nadam" => first_order_in::<_, f32>(spec, Nadam::default()),
+        "radam" => first_order_in::<_, f32>(spec, Radam::default()),
+        "lars" => first_order_in::<_, f32>(spec, Lars::default()),
+        "lamb" => first_order_in::<_, f32>(spec, Lamb::default()),
+        other => Err(BenchError::UnknownName {
+            kind: "f32 stepper",
+            name: other.to_owned(),
+            valid: F32_STEPPER_NAMES.iter().map(|s| s.to_string()).collect(),
+        }),
+    }
+}
+
+/// [`first_order`] in the scalar type `T`.
+fn first_order_in<M: Method + 'static, T: opt_core::Scalar>(
+    spec: &Spec,
+    defaults: M,
+) -> Result<Box<dyn Stepper<Array1<T>>>> {
     let Ok(Value::Object(mut fields)) = serde_json::to_value(&defaults) else {
         return Err(invalid(
             spec,
@@ -467,7 +524,7 @@ fn first_order<M: Method + 'static>(spec: &Spec, defaults: M) -> Result<DynStepp
     fields.extend(given);
     let config: M = serde_json::from_value(Value::Object(fields))
         .map_err(|e| invalid(spec, "", "", &e.to_string()))?;
-    let optimizer = FirstOrder::<M, f64>::new(config).map_err(|error| match error {
+    let optimizer = FirstOrder::<M, T>::new(config).map_err(|error| match error {
         opt_core::OptError::InvalidHyperparameter {
             name,
             value,
@@ -553,5 +610,55 @@ fn reason(error: &opt_core::OptError) -> String {
     match error {
         opt_core::OptError::InvalidHyperparameter { reason, .. } => (*reason).to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Spec {
+        Spec::parse("optimizer", text).expect("a valid spec")
+    }
+
+    #[test]
+    fn f32_steppers_take_the_same_steps_as_the_f64_ones_to_rounding() {
+        for text in [
+            "sgd:lr=0.1,momentum=0.9",
+            "adam:lr=0.01",
+            "gd:lr=0.5",
+            "rmsprop",
+        ] {
+            let mut single = build_stepper_f32(&spec(text)).expect("an f32 stepper");
+            let mut double = build_stepper(&spec(text), 0.0).expect("an f64 stepper");
+            let mut x32 = Array1::from(vec![1.0_f32, -2.0, 0.5]);
+            let mut x64 = Array1::from(vec![1.0_f64, -2.0, 0.5]);
+            for _ in 0..3 {
+                // the gradient of ||x||^2 / 2
+                let g32 = x32.clone();
+                let g64 = x64.clone();
+                single.step(&mut x32, &g32).expect("a step");
+                double.step(&mut x64, &g64).expect("a step");
+            }
+            assert_ne!(x64, Array1::from(vec![1.0, -2.0, 0.5]), "{text} moved");
+            for (a, b) in x32.iter().zip(x64.iter()) {
+                assert!((f64::from(*a) - b).abs() < 1e-5, "{text}: {a} vs {b}");
+            }
+            assert_eq!(single.learning_rate(), double.learning_rate());
+        }
+    }
+
+    #[test]
+    fn f32_steppers_refuse_other_methods_and_bad_arguments() {
+        for (text, needle) in [
+            ("scg", "f32 stepper"),
+            ("lbfgs", "f32 stepper"),
+            ("gd", "lr"),
+            ("adam:lr=-1", "lr"),
+            ("sgd:lr=0.1,beta1=0.9", "beta1"),
+        ] {
+            let error = build_stepper_f32(&spec(text)).expect_err(text).to_string();
+            assert!(error.contains(needle), "{text}: {error}");
+        }
     }
 }

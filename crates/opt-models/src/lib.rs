@@ -8,17 +8,26 @@
 //! - [`objective`]: (model, loss, data) as an `opt_core::Objective` /
 //!   `FiniteSum` over the flattened parameter vector, value and gradient by
 //!   candle's backprop, so every solver of the workspace trains a network;
+//! - [`params`]: a model's parameters as an `opt_core::VectorSpace`
+//!   (in place on the CPU storage of the candle tensors), so solvers generic
+//!   over the vector space (SCG, CG, L-BFGS, ...) run on them directly, and
+//!   `update_with` for the fused first-order kernels on the same storage;
+//! - [`train`]: the training loop behind `cargo xtask train` (steppers by
+//!   seeded mini-batches with optional micro-batch accumulation, solvers by
+//!   iterations per epoch), per-epoch train loss, test loss and accuracy;
 //! - [`ModelError`]: one error type naming the file, tensor or argument at
 //!   fault.
 //!
-//! Still to come (issue 8): the vector-space trait on candle tensors with
-//! the fused first-order kernels, minibatched SCG experiments,
-//! `cargo xtask train`, the `networks` bench suite and loss landscapes.
+//! Still to come (issue 8): checkpoints and resume, minibatched-SCG
+//! experiments written up, the `networks` bench suite, loss landscapes, and
+//! the CUDA path tested on a GPU.
 
 pub mod data;
 pub mod error;
 pub mod loss;
 pub mod network;
 pub mod objective;
+pub mod params;
+pub mod train;
 
 pub use error::{ModelError, Result};

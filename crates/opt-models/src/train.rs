@@ -1,0 +1,586 @@
+//! Training loops: a network objective driven by a first-order
+//! [`Stepper`] over shuffled mini-batches, or by any [`Solver`] (SCG,
+//! L-BFGS, CG, minibatched SCG) iteration by iteration, with one
+//! [`EpochRecord`] per epoch.
+//!
+//! **Steppers** ([`train_stepper`]). Each epoch shuffles the training
+//! indices with a `StdRng` seeded once from [`TrainConfig::seed`] (so epoch
+//! `e`'s order depends on the seed and `e` only), cuts them into batches of
+//! `B` samples (the last one smaller when `B` does not divide `n`) and takes
+//! one step per batch with the mean gradient of the batch,
+//! `g_B = (1/|B|) sum_{i in B} grad f_i(w)`. With a micro-batch size `M`
+//! the gradient is accumulated over micro-batches of at most `M` samples
+//! ([`accumulate_batch_gradient`]); it equals `g_B` up to rounding.
+//!
+//! **Solvers** ([`train_solver`]). One epoch is
+//! [`SolverEpochs::iterations_per_epoch`] iterations of the solver: 1 for a
+//! full-batch method (an iteration then costs one or a few passes over the
+//! training set; [`EpochRecord::samples_seen`] says how many samples it
+//! evaluated), `ceil(n / B)` for a mini-batch method so that an epoch sees
+//! about `n` samples per gradient evaluation.
+//!
+//! **Per epoch.** `train_loss` is, for steppers, the mean of the batch
+//! losses met during the epoch weighted by batch size (each at the
+//! parameters *before* its step, as PyTorch scripts usually report it: no
+//! extra pass); for solvers the full training objective at the end of the
+//! epoch (the solver's own `f`). `test_loss` is the loss's data term (mean,
+//! without L2) on the whole test set at the end of the epoch and
+//! `test_accuracy` the fraction of test samples whose largest output is the
+//! label (ties to the lowest index). `seconds` is the wall-clock time of the
+//! epoch's optimization only, without the test evaluation (for a solver the
+//! first epoch includes its `init`, one full evaluation).
+//!
+//! A non-finite batch loss stops training with [`OptError::NonFinite`]
+//! before the step, so the parameters stay finite.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device};
+use ndarray::Array1;
+use opt_core::gradient::{GradientAccumulator, accumulate_batch_gradient};
+use opt_core::{Counted, FiniteSum, IterState, OptError, Solver, Stepper};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+
+use crate::data::{BatchLayout, Dataset};
+use crate::error::{ModelError, Result};
+use crate::loss::Loss;
+use crate::network::Network;
+use crate::objective::NetworkObjective;
+
+/// Test samples per forward pass when evaluating.
+const EVALUATION_CHUNK: usize = 1024;
+
+/// How a stepper trains: epochs, batch and micro-batch sizes, shuffle seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainConfig {
+    /// Passes over the training set (at least 1).
+    pub epochs: usize,
+    /// Samples per step `B` (at least 1; capped by the training set's size).
+    pub batch_size: usize,
+    /// Micro-batch size `M <= B` for gradient accumulation; `None` evaluates
+    /// each batch at once.
+    pub micro_batch: Option<usize>,
+    /// Seed of the shuffles.
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    /// `Ok` when the sizes are usable, an [`ModelError::InvalidArgument`]
+    /// naming the first bad one otherwise.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(invalid("epochs", 0, "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid("batch size", 0, "must be at least 1"));
+        }
+        if let Some(micro) = self.micro_batch {
+            if micro == 0 {
+                return Err(invalid("micro-batch size", 0, "must be at least 1"));
+            }
+            if micro > self.batch_size {
+                return Err(invalid(
+                    "micro-batch size",
+                    micro,
+                    &format!("must not exceed the batch size {}", self.batch_size),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many solver iterations make one epoch, and how many epochs to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SolverEpochs {
+    /// Epochs to run (at least 1); fewer when the solver stops by itself.
+    pub epochs: usize,
+    /// Solver iterations per epoch (at least 1; module doc).
+    pub iterations_per_epoch: usize,
+}
+
+/// What one epoch measured (module doc for each field's definition).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpochRecord {
+    /// 1 for the first epoch.
+    pub epoch: usize,
+    /// Training loss of the epoch.
+    pub train_loss: f64,
+    /// Loss data term on the test set after the epoch.
+    pub test_loss: f64,
+    /// Fraction of test samples classified correctly after the epoch.
+    pub test_accuracy: f64,
+    /// Wall-clock seconds of the epoch's optimization.
+    pub seconds: f64,
+    /// Samples whose gradient (or value) was evaluated so far, all epochs.
+    pub samples_seen: u64,
+}
+
+/// A finished training run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainReport {
+    /// One record per epoch run.
+    pub epochs: Vec<EpochRecord>,
+    /// Why a solver stopped before its last epoch, if it did.
+    pub stopped_early: Option<String>,
+}
+
+impl TrainReport {
+    /// The median of the epochs' `seconds` (the mean of the middle two for
+    /// an even count); 0 without epochs.
+    pub fn median_epoch_seconds(&self) -> f64 {
+        let mut seconds: Vec<f64> = self.epochs.iter().map(|e| e.seconds).collect();
+        seconds.sort_by(f64::total_cmp);
+        let n = seconds.len();
+        match n {
+            0 => 0.0,
+            _ if n % 2 == 1 => seconds[n / 2],
+            _ => 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]),
+        }
+    }
+}
+
+/// Loss and accuracy of a network on a data set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// Mean of the loss's data term (no L2).
+    pub loss: f64,
+    /// Fraction of samples whose argmax output is the label.
+    pub accuracy: f64,
+}
+
+/// The layout a network takes its inputs in: flat for one input
+/// dimension (MLP), images otherwise (CNN).
+pub fn layout_for<N: Network + ?Sized>(network: &N) -> BatchLayout {
+    if network.input_shape().len() == 1 {
+        BatchLayout::Flat
+    } else {
+        BatchLayout::Image
+    }
+}
+
+/// The objective of `network` under `loss` on the whole of `data`, in the
+/// network's layout, dtype `f32` and device.
+///
+/// Errors: those of [`NetworkObjective::new`] (a data set the network does
+/// not fit is a [`ModelError::ShapeMismatch`]).
+pub fn objective_on<N: Network>(
+    network: N,
+    loss: Loss,
+    data: &Dataset,
+) -> Result<NetworkObjective<N, f32>> {
+    let (images, labels) = data.batch_range(
+        0..data.len(),
+        layout_for(&network),
+        DType::F32,
+        &network.device(),
+    )?;
+    NetworkObjective::new(network, loss, &images, &labels)
+}
+
+/// Loss and accuracy of `network` (its current parameters) on `data`,
+/// forwarded in chunks of 1024 samples.
+pub fn evaluate<N: Network + ?Sized>(
+    network: &N,
+    loss: &Loss,
+    data: &Dataset,
+) -> Result<Evaluation> {
+    let layout = layout_for(network);
+    let device: Device = network.device();
+    let mut loss_sum = 0.0;
+    let mut correct = 0usize;
+    let mut start = 0;
+    while start < data.len() {
+        let end = (start + EVALUATION_CHUNK).min(data.len());
+        let (images, labels) = data.batch_range(start..end, layout, network.dtype(), &device)?;
+        network.check_input(images.dims())?;
+        let outputs = network.forward(&images)?;
+        let chunk_loss = loss
+            .data_term(&outputs, &labels)?
+            .to_dtype(DType::F64)?
+            .to_scalar::<f64>()?;
+        loss_sum += chunk_loss * (end - start) as f64;
+        let predicted = outputs.argmax(1)?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
+        correct += predicted
+            .iter()
+            .zip(&data.labels()[start..end])
+            .filter(|(p, l)| p == l)
+            .count();
+        start = end;
+    }
+    let n = data.len() as f64;
+    Ok(Evaluation {
+        loss: loss_sum / n,
+        accuracy: correct as f64 / n,
+    })
+}
+
+/// Train `objective` (built on the training set, e.g. by [`objective_on`])
+/// with `stepper` over shuffled mini-batches (module doc), starting from the
+/// network's current parameters, evaluating on `test` after each epoch and
+/// handing each record to `on_epoch`. The network holds the final
+/// parameters afterwards.
+///
+/// Errors: a bad `config` ([`TrainConfig::validate`]); a non-finite batch
+/// loss or gradient ([`OptError::NonFinite`], before the step); a test set
+/// the network does not fit; the stepper's and candle's errors.
+pub fn train_stepper<N, S>(
+    objective: &NetworkObjective<N, f32>,
+    test: &Dataset,
+    stepper: &mut S,
+    config: &TrainConfig,
+    mut on_epoch: impl FnMut(&EpochRecord),
+) -> Result<TrainReport>
+where
+    N: Network,
+    S: Stepper<Array1<f32>> + ?Sized,
+{
+    config.validate()?;
+    let n = objective.num_samples();
+    let mut x = objective.current_parameters()?;
+    let mut grad = Array1::<f32>::zeros(x.len());
+    let mut scratch = Array1::<f32>::zeros(x.len());
+    let mut accumulator = GradientAccumulator::new(&x);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut report = TrainReport {
+        epochs: Vec::with_capacity(config.epochs),
+        stopped_early: None,
+    };
+    let mut samples_seen = 0u64;
+    for epoch in 1..=config.epochs {
+        let started = Instant::now();
+        order.shuffle(&mut rng);
+        let mut weighted_loss = 0.0f64;
+        for batch in order.chunks(config.batch_size) {
+            let value = match config.micro_batch {
+                Some(micro) => accumulate_batch_gradient(
+                    objective,
+                    &x,
+                    batch,
+                    micro,
+                    &mut accumulator,
+                    &mut scratch,
+                    &mut grad,
+                )?,
+                None => objective.batch_value_and_grad(&x, batch, &mut grad)?,
+            };
+            if !value.is_finite() {
+                return Err(OptError::NonFinite {
+                    what: "batch loss",
+                    iteration: epoch,
+                }
+                .into());
+            }
+            stepper.step(&mut x, &grad)?;
+            weighted_loss += f64::from(value) * batch.len() as f64;
+            samples_seen += batch.len() as u64;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        objective.load_parameters(&x)?;
+        let tested = evaluate(objective.network(), objective.loss(), test)?;
+        let record = EpochRecord {
+            epoch,
+            train_loss: weighted_loss / n as f64,
+            test_loss: tested.loss,
+            test_accuracy: tested.accuracy,
+            seconds,
+            samples_seen,
+        };
+        on_epoch(&record);
+        report.epochs.push(record);
+    }
+    Ok(report)
+}
+
+/// Train `objective` with a [`Solver`] (module doc: one epoch is
+/// `schedule.iterations_per_epoch` iterations), starting from the network's
+/// current parameters, evaluating on `test` after each epoch. A solver that
+/// stops by itself (converged, line search failed, ...) ends training after
+/// that epoch, with the reason in [`TrainReport::stopped_early`]. Returns the
+/// report and the objective (the network holds the final parameters).
+///
+/// Errors: zero epochs or iterations per epoch
+/// ([`ModelError::InvalidArgument`]); a diverged solver
+/// ([`OptError::NonFinite`]); the solver's and candle's errors.
+pub fn train_solver<N, S>(
+    objective: NetworkObjective<N, f32>,
+    test: &Dataset,
+    solver: &mut S,
+    schedule: &SolverEpochs,
+    mut on_epoch: impl FnMut(&EpochRecord),
+) -> Result<(TrainReport, NetworkObjective<N, f32>)>
+where
+    N: Network,
+    S: Solver<NetworkObjective<N, f32>> + ?Sized,
+{
+    if schedule.epochs == 0 {
+        return Err(invalid("epochs", 0, "must be at least 1"));
+    }
+    if schedule.iterations_per_epoch == 0 {
+        return Err(invalid("iterations per epoch", 0, "must be at least 1"));
+    }
+    let problem = Counted::finite_sum(objective);
+    let mut state = IterState::new(problem.inner().current_parameters()?);
+    let mut report = TrainReport {
+        epochs: Vec::with_capacity(schedule.epochs),
+        stopped_early: None,
+    };
+    let mut started = Instant::now();
+    solver.init(&problem, &mut state)?;
+    'epochs: for epoch in 1..=schedule.epochs {
+        let mut stop = None;
+        for _ in 0..schedule.iterations_per_epoch {
+            // as the runner: a solver that stops leaves the state at its
+            // last valid point and the iteration is not counted
+            if let Some(reason) = solver.next_iter(&problem, &mut state)? {
+                stop = Some(reason);
+                break;
+            }
+            state.iter += 1;
+            if !state.f.is_finite() {
+                return Err(OptError::NonFinite {
+                    what: "training loss",
+                    iteration: state.iter,
+                }
+                .into());
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        problem.inner().load_parameters(&state.x)?;
+        let inner = problem.inner();
+        let tested = evaluate(inner.network(), inner.loss(), test)?;
+        let record = EpochRecord {
+            epoch,
+            train_loss: f64::from(state.f),
+            test_loss: tested.loss,
+            test_accuracy: tested.accuracy,
+            seconds,
+            samples_seen: problem.evals().samples,
+        };
+        on_epoch(&record);
+        report.epochs.push(record);
+        if let Some(reason) = stop {
+            report.stopped_early = Some(reason.to_string());
+            break 'epochs;
+        }
+        started = Instant::now();
+    }
+    Ok((report, problem.into_inner()))
+}
+
+fn invalid(name: &'static str, value: impl ToString, reason: &str) -> ModelError {
+    ModelError::InvalidArgument {
+        name,
+        value: value.to_string(),
+        reason: reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::digits;
+    use crate::network::{Mlp, MlpConfig};
+    use opt_core::Objective;
+
+    /// A small SGD stepper written here so the tests need no optimizer crate.
+    #[derive(Debug)]
+    struct PlainSgd {
+        lr: f32,
+    }
+
+    impl Stepper<Array1<f32>> for PlainSgd {
+        fn step(&mut self, params: &mut Array1<f32>, grad: &Array1<f32>) -> opt_core::Result<()> {
+            params.scaled_add(-self.lr, grad);
+            Ok(())
+        }
+        fn learning_rate(&self) -> f64 {
+            f64::from(self.lr)
+        }
+        fn set_learning_rate(&mut self, lr: f64) -> opt_core::Result<()> {
+            self.lr = lr as f32;
+            Ok(())
+        }
+    }
+
+    fn small_digits() -> (Dataset, Dataset) {
+        let (train, test) = digits().expect("digits");
+        let train = train.subset(&(0..200).collect::<Vec<_>>()).expect("subset");
+        let test = test.subset(&(0..100).collect::<Vec<_>>()).expect("subset");
+        (train, test)
+    }
+
+    fn run(config: TrainConfig) -> TrainReport {
+        let (train, test) = small_digits();
+        let network = Mlp::new(&MlpConfig::new(64, &[16], 10), 3).expect("mlp");
+        let objective = objective_on(network, Loss::cross_entropy(), &train).expect("objective");
+        let mut stepper = PlainSgd { lr: 0.5 };
+        train_stepper(&objective, &test, &mut stepper, &config, |_| {}).expect("training")
+    }
+
+    const CONFIG: TrainConfig = TrainConfig {
+        epochs: 3,
+        batch_size: 32,
+        micro_batch: None,
+        seed: 7,
+    };
+
+    #[test]
+    fn the_same_seed_gives_the_same_losses_and_another_seed_other_ones() {
+        let first = run(CONFIG);
+        let second = run(CONFIG);
+        let losses = |r: &TrainReport| -> Vec<(f64, f64, f64)> {
+            r.epochs
+                .iter()
+                .map(|e| (e.train_loss, e.test_loss, e.test_accuracy))
+                .collect()
+        };
+        assert_eq!(losses(&first), losses(&second));
+        let other = run(TrainConfig { seed: 8, ..CONFIG });
+        assert_ne!(losses(&first), losses(&other));
+        // 200 samples in batches of 32: 7 steps, the last of 8 samples.
+        assert_eq!(first.epochs[2].samples_seen, 600);
+        // the network learns: the test loss falls below ln(10) ~ 2.303
+        assert!(first.epochs[2].test_loss < 1.7, "{:?}", first.epochs);
+        assert!(first.epochs[2].test_loss < first.epochs[0].test_loss);
+        assert!(first.epochs[2].train_loss < first.epochs[0].train_loss);
+    }
+
+    #[test]
+    fn micro_batches_follow_the_one_batch_trajectory_to_rounding() {
+        let whole = run(CONFIG);
+        let split = run(TrainConfig {
+            micro_batch: Some(5),
+            ..CONFIG
+        });
+        for (a, b) in whole.epochs.iter().zip(&split.epochs) {
+            assert!((a.train_loss - b.train_loss).abs() < 1e-4, "{a:?} vs {b:?}");
+            assert!((a.test_loss - b.test_loss).abs() < 1e-4, "{a:?} vs {b:?}");
+        }
+        assert_ne!(
+            whole.epochs[2].train_loss, split.epochs[2].train_loss,
+            "rounding differs: the accumulated path was taken"
+        );
+    }
+
+    #[test]
+    fn a_full_batch_solver_takes_one_iteration_per_epoch() {
+        use opt_second_order::scg::{Scg, ScgConfig};
+        let (train, test) = small_digits();
+        let network = Mlp::new(&MlpConfig::new(64, &[16], 10), 3).expect("mlp");
+        let objective = objective_on(network, Loss::cross_entropy(), &train).expect("objective");
+        let start_loss = objective
+            .value(&objective.current_parameters().expect("x0"))
+            .expect("f0");
+        let mut solver = Scg::<Array1<f32>>::new(ScgConfig::default()).expect("scg");
+        let schedule = SolverEpochs {
+            epochs: 4,
+            iterations_per_epoch: 1,
+        };
+        let (report, objective) =
+            train_solver(objective, &test, &mut solver, &schedule, |_| {}).expect("training");
+        assert_eq!(report.epochs.len(), 4);
+        assert_eq!(report.stopped_early, None);
+        // SCG evaluates two full gradients per iteration (at w and at the
+        // probe) plus the one at x0: each counts 200 samples
+        let seen = report.epochs[3].samples_seen;
+        assert!(seen >= 4 * 2 * 200 && seen % 200 == 0, "{seen}");
+        // the network holds the final parameters, whose loss is the last record's
+        let end = objective.current_parameters().expect("x");
+        let end_loss = objective.value(&end).expect("f");
+        assert_eq!(f64::from(end_loss), report.epochs[3].train_loss);
+        assert!(end_loss < start_loss, "{end_loss} vs {start_loss}");
+        let bad = SolverEpochs {
+            epochs: 1,
+            iterations_per_epoch: 0,
+        };
+        let mut solver = Scg::<Array1<f32>>::new(ScgConfig::default()).expect("scg");
+        assert!(matches!(
+            train_solver(objective, &test, &mut solver, &bad, |_| {}),
+            Err(ModelError::InvalidArgument { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_by_name() {
+        for (config, name) in [
+            (
+                TrainConfig {
+                    epochs: 0,
+                    ..CONFIG
+                },
+                "epochs",
+            ),
+            (
+                TrainConfig {
+                    batch_size: 0,
+                    ..CONFIG
+                },
+                "batch size",
+            ),
+            (
+                TrainConfig {
+                    micro_batch: Some(33),
+                    ..CONFIG
+                },
+                "micro-batch size",
+            ),
+        ] {
+            match config.validate() {
+                Err(ModelError::InvalidArgument { name: got, .. }) => assert_eq!(got, name),
+                other => panic!("{config:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn evaluation_counts_argmax_hits() {
+        let (_, test) = small_digits();
+        let network = Mlp::new(&MlpConfig::new(64, &[], 10), 1).expect("mlp");
+        let result = evaluate(&network, &Loss::cross_entropy(), &test).expect("evaluation");
+        let (images, _) = test
+            .batch_range(0..test.len(), BatchLayout::Flat, DType::F32, &Device::Cpu)
+            .expect("batch");
+        let outputs = network
+            .forward(&images)
+            .expect("forward")
+            .to_vec2::<f32>()
+            .expect("vec");
+        let hits = outputs
+            .iter()
+            .zip(test.labels())
+            .filter(|&(row, &label)| {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .fold(0, |best, (j, &v)| if v > row[best] { j } else { best });
+                best == label as usize
+            })
+            .count();
+        assert_eq!(result.accuracy, hits as f64 / test.len() as f64);
+        assert!(result.loss.is_finite() && result.loss > 0.0);
+    }
+
+    #[test]
+    fn median_of_epoch_times() {
+        let record = |seconds| EpochRecord {
+            epoch: 1,
+            train_loss: 0.0,
+            test_loss: 0.0,
+            test_accuracy: 0.0,
+            seconds,
+            samples_seen: 0,
+        };
+        let mut report = TrainReport {
+            epochs: vec![record(3.0), record(1.0), record(2.0)],
+            stopped_early: None,
+        };
+        assert_eq!(report.median_epoch_seconds(), 2.0);
+        report.epochs.push(record(10.0));
+        assert_eq!(report.median_epoch_seconds(), 2.5);
+    }
+}

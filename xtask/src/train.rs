@@ -1,0 +1,380 @@
+//! `cargo xtask train`: a network of `opt-models` trained on digits or an
+//! MNIST-style IDX directory by any optimizer of the workspace, in `f32`.
+//!
+//! First-order specs (`sgd:lr=0.1,momentum=0.9`, `adam:lr=1e-3`, ...) run
+//! as steppers over shuffled mini-batches of `--batch-size` (gradient
+//! accumulated over micro-batches of `--accumulate` when given). `scg`,
+//! `lbfgs` and `cg` run as solvers: one epoch is one iteration on the
+//! whole training set; `scg:batch_size=B[,batches_every=K]` is minibatched
+//! SCG, where one epoch is `ceil(n / B)` iterations (each of its two
+//! gradient evaluations on a batch of `B`). Definitions of the per-epoch
+//! figures: `opt_models::train`.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device};
+use clap::Args;
+use ndarray::Array1;
+use opt_bench::Spec;
+use opt_bench::optimizers::{F32_STEPPER_NAMES, build_stepper_f32};
+use opt_core::FiniteSum;
+use opt_models::data::{Dataset, digits, load_idx_dir};
+use opt_models::loss::Loss;
+use opt_models::network::{Cnn, CnnConfig, Mlp, MlpConfig, Network};
+use opt_models::objective::NetworkObjective;
+use opt_models::train::{
+    EpochRecord, SolverEpochs, TrainConfig, TrainReport, objective_on, train_solver, train_stepper,
+};
+use opt_second_order::lbfgs::Lbfgs;
+use opt_second_order::nonlinear_cg::{NonlinearCg, NonlinearCgConfig};
+use opt_second_order::scg::{MinibatchScg, MinibatchScgConfig, Scg, ScgConfig};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+/// The solvers `train` runs besides the first-order steppers.
+const SOLVER_NAMES: &[&str] = &["scg", "lbfgs", "cg"];
+
+/// Hidden width of the MLP (`inputs-128-classes`, ReLU).
+const MLP_HIDDEN: usize = 128;
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The network: `mlp` (inputs-128-classes, ReLU) or `cnn` (two
+    /// conv-ReLU-pool blocks of 16 and 32 channels, then 64, then classes).
+    #[arg(long)]
+    model: String,
+    /// The data: `digits` (1437 train / 360 test) or `idx:DIR` (an MNIST or
+    /// Fashion-MNIST directory of `*-ubyte` files, gzipped or not).
+    #[arg(long)]
+    data: String,
+    /// The optimizer: a first-order spec (`adam:lr=0.001`,
+    /// `sgd:lr=0.1,momentum=0.9`, ...), `scg[:batch_size=B,...]`,
+    /// `lbfgs[:m=10]` or `cg[:variant=prplus]`.
+    #[arg(long)]
+    optimizer: String,
+    /// Epochs (passes over the training set; one iteration for full-batch
+    /// solvers).
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Samples per step of a first-order method.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Accumulate each batch's gradient over micro-batches of at most M samples.
+    #[arg(long, value_name = "M")]
+    accumulate: Option<usize>,
+    /// Seed of the initialisation and the shuffles.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// `cpu` or `cuda` (needs a build with the `cuda` feature of opt-models).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Write one JSON object per epoch to FILE.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Print the summary as one JSON object on the last line of stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Run `cargo xtask train`; an error is the one line to print.
+pub fn train(args: TrainArgs) -> Result<(), String> {
+    if args.epochs == 0 {
+        return Err("invalid --epochs 0: must be at least 1".into());
+    }
+    if args.batch_size == 0 {
+        return Err("invalid --batch-size 0: must be at least 1".into());
+    }
+    let spec = Spec::parse("optimizer", &args.optimizer).map_err(|e| e.to_string())?;
+    // scg takes its batch size from its spec (MinibatchScg checks M <= B)
+    let batch_size = if spec.name == "scg" {
+        usize::MAX
+    } else {
+        args.batch_size
+    };
+    if let Some(micro) = args.accumulate
+        && (micro == 0 || micro > batch_size)
+    {
+        return Err(format!(
+            "invalid --accumulate {micro}: must be between 1 and the batch size {}",
+            args.batch_size
+        ));
+    }
+    let device = device(&args.device)?;
+    let (train_set, test_set) = load_data(&args.data)?;
+    let network = build_network(&args.model, &train_set, args.seed, &device)?;
+    let objective =
+        objective_on(network, Loss::cross_entropy(), &train_set).map_err(|e| e.to_string())?;
+
+    let mut trace = match &args.trace {
+        Some(path) => {
+            Some(BufWriter::new(File::create(path).map_err(|e| {
+                format!("cannot write {}: {e}", path.display())
+            })?))
+        }
+        None => None,
+    };
+    let mut trace_error = None;
+    let print_epochs = !args.json;
+    if print_epochs {
+        println!(
+            "{:>5}  {:>11}  {:>10}  {:>8}  {:>9}",
+            "epoch", "train_loss", "test_loss", "test_acc", "seconds"
+        );
+    }
+    let show_progress = args.json && std::io::stderr().is_terminal();
+    let epochs = args.epochs;
+    let on_epoch = |record: &EpochRecord| {
+        if let Some(writer) = trace.as_mut() {
+            let line = serde_json::to_string(record).unwrap_or_default();
+            if let Err(error) = writeln!(writer, "{line}") {
+                trace_error.get_or_insert(error);
+            }
+        }
+        if print_epochs {
+            println!(
+                "{:>5}  {:>11.6}  {:>10.6}  {:>8.4}  {:>9.4}",
+                record.epoch,
+                record.train_loss,
+                record.test_loss,
+                record.test_accuracy,
+                record.seconds
+            );
+        } else if show_progress {
+            eprint!(
+                "\repoch {}/{epochs}  test accuracy {:.4}",
+                record.epoch, record.test_accuracy
+            );
+        }
+    };
+    let report = run_optimizer(&spec, objective, &test_set, &args, on_epoch);
+    if show_progress {
+        eprintln!();
+    }
+    let report = report?;
+    if let Some(mut writer) = trace {
+        if let Some(error) = trace_error {
+            return Err(format!("cannot write the trace: {error}"));
+        }
+        writer
+            .flush()
+            .map_err(|e| format!("cannot write the trace: {e}"))?;
+    }
+    let last = report.epochs.last().ok_or("training ran no epoch")?.clone();
+    if args.json {
+        let summary = json!({
+            "model": args.model,
+            "data": args.data,
+            "optimizer": args.optimizer,
+            "batch_size": args.batch_size,
+            "accumulate": args.accumulate,
+            "seed": args.seed,
+            "device": args.device,
+            "epochs": report.epochs.len(),
+            "train_loss": last.train_loss,
+            "test_loss": last.test_loss,
+            "test_accuracy": last.test_accuracy,
+            "epoch_time_s": report.median_epoch_seconds(),
+            "samples_seen": last.samples_seen,
+            "stopped_early": report.stopped_early,
+            "records": report.epochs,
+        });
+        println!("{summary}");
+    } else {
+        if let Some(reason) = &report.stopped_early {
+            println!("stopped early: {reason}");
+        }
+        println!(
+            "test accuracy {:.4}, median epoch {:.4} s",
+            last.test_accuracy,
+            report.median_epoch_seconds()
+        );
+    }
+    Ok(())
+}
+
+fn device(name: &str) -> Result<Device, String> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => {
+            if !candle_core::utils::cuda_is_available() {
+                return Err("--device cuda: this build has no CUDA support \
+                            (build with `--features opt-models/cuda`)"
+                    .into());
+            }
+            Device::new_cuda(0).map_err(|e| format!("--device cuda: {e}"))
+        }
+        other => Err(format!("unknown device `{other}`; expected cpu or cuda")),
+    }
+}
+
+fn load_data(name: &str) -> Result<(Dataset, Dataset), String> {
+    if name == "digits" {
+        return digits().map_err(|e| e.to_string());
+    }
+    if let Some(dir) = name.strip_prefix("idx:") {
+        let dir = Path::new(dir);
+        if !dir.is_dir() {
+            return Err(format!(
+                "--data {name}: {} is not a directory",
+                dir.display()
+            ));
+        }
+        return load_idx_dir(dir).map_err(|e| e.to_string());
+    }
+    Err(format!("unknown data `{name}`; expected digits or idx:DIR"))
+}
+
+fn build_network(
+    name: &str,
+    data: &Dataset,
+    seed: u64,
+    device: &Device,
+) -> Result<Box<dyn Network>, String> {
+    let classes = data.num_classes();
+    let network: Box<dyn Network> = match name {
+        "mlp" => {
+            let config = MlpConfig::new(data.feature_len(), &[MLP_HIDDEN], classes);
+            Box::new(Mlp::new_on(&config, seed, DType::F32, device).map_err(|e| e.to_string())?)
+        }
+        "cnn" => {
+            let (c, h, w) = data.image_shape();
+            let config = CnnConfig::new([c, h, w], classes);
+            Box::new(Cnn::new_on(&config, seed, DType::F32, device).map_err(|e| e.to_string())?)
+        }
+        other => return Err(format!("unknown model `{other}`; expected mlp or cnn")),
+    };
+    Ok(network)
+}
+
+type Objective = NetworkObjective<Box<dyn Network>, f32>;
+
+fn run_optimizer(
+    spec: &Spec,
+    objective: Objective,
+    test: &Dataset,
+    args: &TrainArgs,
+    on_epoch: impl FnMut(&EpochRecord),
+) -> Result<TrainReport, String> {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    let full_batch = SolverEpochs {
+        epochs: args.epochs,
+        iterations_per_epoch: 1,
+    };
+    let no_accumulation = |name: &str| -> Result<(), String> {
+        match args.accumulate {
+            Some(_) => Err(format!(
+                "--accumulate applies to first-order methods and scg, not to {name}"
+            )),
+            None => Ok(()),
+        }
+    };
+    match spec.name.as_str() {
+        "scg" => {
+            let mut config: MinibatchScgConfig =
+                config_from_spec(spec, &MinibatchScgConfig::default())?;
+            if config.micro_batch.is_none() {
+                config.micro_batch = args.accumulate;
+            }
+            if spec.get_str("seed").is_none() {
+                config.seed = args.seed;
+            }
+            let n = objective.num_samples();
+            match config.batch_size.filter(|&b| b < n) {
+                None if config.micro_batch.is_none() => {
+                    let mut solver = Scg::<Array1<f32>>::new(ScgConfig {
+                        sigma: config.sigma,
+                        lambda: config.lambda,
+                        restart: config.restart,
+                        f_noise: config.f_noise,
+                    })
+                    .map_err(|e| text(&e))?;
+                    train_solver(objective, test, &mut solver, &full_batch, on_epoch)
+                        .map(|(report, _)| report)
+                        .map_err(|e| text(&e))
+                }
+                batch => {
+                    let batch = batch.unwrap_or(n);
+                    let mut solver =
+                        MinibatchScg::<Array1<f32>>::new(config).map_err(|e| text(&e))?;
+                    let schedule = SolverEpochs {
+                        epochs: args.epochs,
+                        iterations_per_epoch: n.div_ceil(batch),
+                    };
+                    train_solver(objective, test, &mut solver, &schedule, on_epoch)
+                        .map(|(report, _)| report)
+                        .map_err(|e| text(&e))
+                }
+            }
+        }
+        "lbfgs" => {
+            no_accumulation("lbfgs")?;
+            spec.check_keys(&["m"]).map_err(|e| text(&e))?;
+            let m = spec.get_usize("m").map_err(|e| text(&e))?.unwrap_or(10);
+            let mut solver = Lbfgs::<Array1<f32>>::new(m).map_err(|e| text(&e))?;
+            train_solver(objective, test, &mut solver, &full_batch, on_epoch)
+                .map(|(report, _)| report)
+                .map_err(|e| text(&e))
+        }
+        "cg" => {
+            no_accumulation("cg")?;
+            let config: NonlinearCgConfig = config_from_spec(spec, &NonlinearCgConfig::default())?;
+            let mut solver = NonlinearCg::<Array1<f32>, _>::new(config).map_err(|e| text(&e))?;
+            train_solver(objective, test, &mut solver, &full_batch, on_epoch)
+                .map(|(report, _)| report)
+                .map_err(|e| text(&e))
+        }
+        name if !F32_STEPPER_NAMES.contains(&name) => {
+            let mut valid: Vec<&str> = F32_STEPPER_NAMES.to_vec();
+            valid.extend(SOLVER_NAMES);
+            Err(format!(
+                "unknown optimizer `{name}` for training; expected one of {}",
+                valid.join(", ")
+            ))
+        }
+        _ => {
+            let mut stepper = build_stepper_f32(spec).map_err(|e| text(&e))?;
+            let config = TrainConfig {
+                epochs: args.epochs,
+                batch_size: args.batch_size,
+                micro_batch: args.accumulate,
+                seed: args.seed,
+            };
+            train_stepper(&objective, test, &mut stepper, &config, on_epoch).map_err(|e| text(&e))
+        }
+    }
+}
+
+/// A configuration struct from a spec: its serde fields are the valid keys;
+/// a value that reads as an integer, a number or `true`/`false` is given
+/// as such, anything else as a string.
+fn config_from_spec<C: Serialize + DeserializeOwned>(
+    spec: &Spec,
+    defaults: &C,
+) -> Result<C, String> {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(defaults) else {
+        return Err(format!("{}: the configuration is not a record", spec.name));
+    };
+    let valid: Vec<&str> = fields.keys().map(String::as_str).collect();
+    spec.check_keys(&valid).map_err(|e| e.to_string())?;
+    let mut given = Map::new();
+    for (key, raw) in spec.args() {
+        let value = if let Ok(integer) = raw.parse::<u64>() {
+            Value::from(integer)
+        } else if let Ok(number) = raw.parse::<f64>() {
+            serde_json::Number::from_f64(number)
+                .map(Value::Number)
+                .ok_or_else(|| format!("invalid {key} = {raw}: not finite"))?
+        } else if let Ok(flag) = raw.parse::<bool>() {
+            Value::Bool(flag)
+        } else {
+            Value::String(raw.clone())
+        };
+        given.insert(key.clone(), value);
+    }
+    fields.extend(given);
+    serde_json::from_value(Value::Object(fields))
+        .map_err(|e| format!("invalid optimizer `{}`: {e}", spec.name))
+}
