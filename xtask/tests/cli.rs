@@ -1,32 +1,13 @@
 //! The `cargo xtask run` contract, exercised through the binary.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
 use serde_json::Value;
-
-fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .expect("the xtask binary starts")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("opt-xtask-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
-}
-
-fn last_json_line(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().expect("some stdout");
-    serde_json::from_str(line).expect("the last line is JSON")
-}
+use support::{assert_one_line_error, last_json_line, xtask};
 
 #[test]
 fn a_traced_run_writes_the_start_and_every_iteration() {
-    let trace = scratch("rosenbrock.jsonl");
+    let trace = support::scratch("cli", "rosenbrock.jsonl");
     let output = xtask(&[
         "run",
         "--problem",
@@ -121,14 +102,6 @@ fn logistic_regression_converges_with_the_default_line_search() {
     );
 }
 
-fn assert_one_line_error(args: &[&str], expected: &str) {
-    let output = xtask(args);
-    assert!(!output.status.success(), "{args:?} succeeded");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    assert!(stderr.contains(expected), "{args:?}: {stderr}");
-}
-
 #[test]
 fn bad_input_exits_non_zero_with_one_line_naming_the_fault() {
     assert_one_line_error(
@@ -153,7 +126,7 @@ fn bad_input_exits_non_zero_with_one_line_naming_the_fault() {
         &["run", "--problem", "rosenbrock", "--optimizer", "sgdd"],
         "valid: gd",
     );
-    let csv = scratch("missing-field.csv");
+    let csv = support::scratch("cli", "missing-field.csv");
     std::fs::write(&csv, "1.0,2.0,1\n3.0,-1\n0.5,0.5,-1\n").expect("write csv");
     let spec = format!("logistic:file={}", csv.display());
     assert_one_line_error(&["run", "--problem", &spec, "--optimizer", "gd"], "line 2");
@@ -206,7 +179,7 @@ fn exported_data_sets_parse_back_to_the_problems_data() {
     use opt_bench::synthetic::synthetic;
 
     let exported = |name: &str| {
-        let file = scratch(&format!("{name}.csv"));
+        let file = support::scratch("cli", &format!("{name}.csv"));
         let output = xtask(&["data", name, "--out", file.to_str().expect("utf-8 path")]);
         assert!(
             output.status.success(),
@@ -325,7 +298,7 @@ fn second_order_methods_run_through_the_contract() {
 #[test]
 fn second_order_bad_input_is_one_line_naming_the_fault() {
     // Plain Newton refuses an indefinite Hessian instead of falling back.
-    let saddle = scratch("saddle.json");
+    let saddle = support::scratch("cli", "saddle.json");
     std::fs::write(&saddle, r#"{"A": [[1, 0], [0, -1]], "b": [1, 1]}"#).expect("write json");
     let spec = format!("quadratic:file={}", saddle.display());
     assert_one_line_error(

@@ -1,32 +1,13 @@
 //! The `cargo xtask train` contract, exercised through the binary.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
 use serde_json::Value;
-
-fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .expect("the xtask binary starts")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("opt-xtask-train-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
-}
-
-fn last_json_line(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().expect("some stdout");
-    serde_json::from_str(line).expect("the last line is JSON")
-}
+use support::{last_json_line, xtask};
 
 #[test]
 fn a_json_run_reports_the_contract_keys_and_traces_every_epoch() {
-    let trace = scratch("mlp.jsonl");
+    let trace = support::scratch("train", "mlp.jsonl");
     let output = xtask(&[
         "train",
         "--model",
