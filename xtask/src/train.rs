@@ -9,6 +9,15 @@
 //! SCG, where one epoch is `ceil(n / B)` iterations (each of its two
 //! gradient evaluations on a batch of `B`). Definitions of the per-epoch
 //! figures: `opt_models::train`.
+//!
+//! Checkpoints (first-order methods only): `--checkpoint DIR` writes
+//! `DIR/weights.safetensors` and `DIR/state.json` after every epoch
+//! (`opt_models::checkpoint`); `--resume DIR` loads them, checks that
+//! model, data, optimizer spec, batch size, `--accumulate` and seed are the
+//! same, and runs the epochs after the checkpoint's up to `--epochs`,
+//! bit for bit as the uninterrupted run on the CPU. A resumed run keeps
+//! writing checkpoints to the `--resume` directory unless `--checkpoint`
+//! names another; its summary lists all epochs, its trace the new ones.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -20,12 +29,14 @@ use ndarray::Array1;
 use opt_bench::Spec;
 use opt_bench::optimizers::{F32_STEPPER_NAMES, build_stepper_f32};
 use opt_core::FiniteSum;
+use opt_models::checkpoint::{RunSettings, load_checkpoint, save_checkpoint};
 use opt_models::data::{Dataset, digits, load_idx_dir};
 use opt_models::loss::Loss;
 use opt_models::network::{Cnn, CnnConfig, Mlp, MlpConfig, Network};
 use opt_models::objective::NetworkObjective;
 use opt_models::train::{
-    EpochRecord, SolverEpochs, TrainConfig, TrainReport, objective_on, train_solver, train_stepper,
+    EpochRecord, SolverEpochs, TrainConfig, TrainReport, TrainStart, objective_on, train_solver,
+    train_stepper_from,
 };
 use opt_second_order::lbfgs::Lbfgs;
 use opt_second_order::nonlinear_cg::{NonlinearCg, NonlinearCgConfig};
@@ -77,6 +88,14 @@ pub struct TrainArgs {
     /// Print the summary as one JSON object on the last line of stdout.
     #[arg(long)]
     json: bool,
+    /// Write a checkpoint (weights.safetensors, state.json) into DIR after
+    /// every epoch (first-order methods).
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<PathBuf>,
+    /// Continue the run whose checkpoint is in DIR up to --epochs (same
+    /// model, data, optimizer, batch size, accumulation and seed).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
 }
 
 /// Run `cargo xtask train`; an error is the one line to print.
@@ -271,6 +290,14 @@ fn run_optimizer(
             None => Ok(()),
         }
     };
+    if SOLVER_NAMES.contains(&spec.name.as_str())
+        && (args.checkpoint.is_some() || args.resume.is_some())
+    {
+        return Err(format!(
+            "--checkpoint and --resume apply to first-order methods; the state of {} is not saved yet",
+            spec.name
+        ));
+    }
     match spec.name.as_str() {
         "scg" => {
             let mut config: MinibatchScgConfig =
@@ -342,7 +369,59 @@ fn run_optimizer(
                 micro_batch: args.accumulate,
                 seed: args.seed,
             };
-            train_stepper(&objective, test, &mut stepper, &config, on_epoch).map_err(|e| text(&e))
+            let settings = RunSettings {
+                model: args.model.clone(),
+                data: args.data.clone(),
+                optimizer: args.optimizer.clone(),
+                batch_size: args.batch_size,
+                micro_batch: args.accumulate,
+                seed: args.seed,
+            };
+            let mut start = TrainStart::default();
+            let mut records = Vec::new();
+            if let Some(dir) = &args.resume {
+                let resumed =
+                    |e: &dyn std::fmt::Display| format!("--resume {}: {e}", dir.display());
+                let state = load_checkpoint(dir, objective.network(), &settings)
+                    .map_err(|e| resumed(&e))?;
+                if state.epochs_done >= args.epochs {
+                    return Err(resumed(&format!(
+                        "the checkpoint has {} epochs done; give --epochs above that",
+                        state.epochs_done
+                    )));
+                }
+                stepper
+                    .restore_state_json(&state.optimizer_state.to_string())
+                    .map_err(|e| resumed(&e))?;
+                start = TrainStart {
+                    epochs_done: state.epochs_done,
+                    samples_seen: state.samples_seen(),
+                };
+                records = state.records;
+            }
+            let checkpoint_dir = args.checkpoint.as_ref().or(args.resume.as_ref());
+            let mut on_epoch = on_epoch;
+            let report = train_stepper_from(
+                &objective,
+                test,
+                &mut stepper,
+                &config,
+                start,
+                |record, stepper| {
+                    on_epoch(record);
+                    records.push(record.clone());
+                    if let Some(dir) = checkpoint_dir {
+                        let state = stepper.state_json()?;
+                        save_checkpoint(dir, objective.network(), &settings, &records, &state)?;
+                    }
+                    Ok(())
+                },
+            )
+            .map_err(|e| text(&e))?;
+            Ok(TrainReport {
+                epochs: records,
+                stopped_early: report.stopped_early,
+            })
         }
     }
 }

@@ -451,8 +451,47 @@ pub const F32_STEPPER_NAMES: &[&str] = &[
 ];
 
 /// An `f32` stepper of any first-order method, for training networks in
-/// single precision (`opt-models`' `train`).
-pub type DynStepperF32 = Box<dyn Stepper<Array1<f32>>>;
+/// single precision (`opt-models`' `train`); its state can be saved for a
+/// checkpoint.
+pub type DynStepperF32 = Box<dyn CheckpointStepper>;
+
+/// An `f32` stepper whose state can be saved to and restored from JSON
+/// through a trait object (checkpoints of `cargo xtask train`).
+pub trait CheckpointStepper: Stepper<Array1<f32>> {
+    /// The optimizer's state as JSON text ([`opt_core::state::state_to_json`]).
+    fn state_json(&self) -> opt_core::Result<String>;
+
+    /// Restore a state written by [`CheckpointStepper::state_json`]; a state
+    /// of another method or size is an [`opt_core::OptError::InvalidState`].
+    fn restore_state_json(&mut self, json: &str) -> opt_core::Result<()>;
+}
+
+impl<M: Method> CheckpointStepper for FirstOrder<M, f32> {
+    fn state_json(&self) -> opt_core::Result<String> {
+        opt_core::state::state_to_json(self)
+    }
+
+    fn restore_state_json(&mut self, json: &str) -> opt_core::Result<()> {
+        opt_core::state::restore_state_from_json(self, json)
+    }
+}
+
+/// Fixed-step gradient descent keeps no state besides its learning rate,
+/// which the spec gives: its state is `null`.
+impl CheckpointStepper for GradientDescent {
+    fn state_json(&self) -> opt_core::Result<String> {
+        Ok("null".to_owned())
+    }
+
+    fn restore_state_json(&mut self, json: &str) -> opt_core::Result<()> {
+        match serde_json::from_str::<Value>(json) {
+            Ok(Value::Null) => Ok(()),
+            _ => Err(opt_core::OptError::InvalidState(format!(
+                "gradient descent keeps no state; expected `null`, got `{json}`"
+            ))),
+        }
+    }
+}
 
 /// Build the `f32` stepper a first-order spec names: the `torch.optim`
 /// methods with the same arguments and defaults as [`build_optimizer`],
@@ -474,17 +513,17 @@ pub fn build_stepper_f32(spec: &Spec) -> Result<DynStepperF32> {
                 .map_err(|e| invalid(spec, "lr", &lr.to_string(), &reason(&e)))?;
             Ok(Box::new(stepper))
         }
-        "sgd" => first_order_in::<_, f32>(spec, Sgd::default()),
-        "adagrad" => first_order_in::<_, f32>(spec, Adagrad::default()),
-        "rmsprop" => first_order_in::<_, f32>(spec, Rmsprop::default()),
-        "adadelta" => first_order_in::<_, f32>(spec, Adadelta::default()),
-        "adam" => first_order_in::<_, f32>(spec, Adam::default()),
-        "adamw" => first_order_in::<_, f32>(spec, Adam::adamw()),
-        "adamax" => first_order_in::<_, f32>(spec, Adamax::default()),
-        "nadam" => first_order_in::<_, f32>(spec, Nadam::default()),
-        "radam" => first_order_in::<_, f32>(spec, Radam::default()),
-        "lars" => first_order_in::<_, f32>(spec, Lars::default()),
-        "lamb" => first_order_in::<_, f32>(spec, Lamb::default()),
+        "sgd" => first_order_f32(spec, Sgd::default()),
+        "adagrad" => first_order_f32(spec, Adagrad::default()),
+        "rmsprop" => first_order_f32(spec, Rmsprop::default()),
+        "adadelta" => first_order_f32(spec, Adadelta::default()),
+        "adam" => first_order_f32(spec, Adam::default()),
+        "adamw" => first_order_f32(spec, Adam::adamw()),
+        "adamax" => first_order_f32(spec, Adamax::default()),
+        "nadam" => first_order_f32(spec, Nadam::default()),
+        "radam" => first_order_f32(spec, Radam::default()),
+        "lars" => first_order_f32(spec, Lars::default()),
+        "lamb" => first_order_f32(spec, Lamb::default()),
         other => Err(BenchError::UnknownName {
             kind: "f32 stepper",
             name: other.to_owned(),
@@ -493,11 +532,25 @@ pub fn build_stepper_f32(spec: &Spec) -> Result<DynStepperF32> {
     }
 }
 
+/// [`first_order`] in `f32`, with its state saved for checkpoints.
+fn first_order_f32<M: Method + 'static>(spec: &Spec, defaults: M) -> Result<DynStepperF32> {
+    Ok(Box::new(first_order_optimizer::<M, f32>(spec, defaults)?))
+}
+
 /// [`first_order`] in the scalar type `T`.
 fn first_order_in<M: Method + 'static, T: opt_core::Scalar>(
     spec: &Spec,
     defaults: M,
 ) -> Result<Box<dyn Stepper<Array1<T>>>> {
+    Ok(Box::new(first_order_optimizer::<M, T>(spec, defaults)?))
+}
+
+/// The first-order optimizer of method `M` in the scalar type `T`, its
+/// arguments the fields of `M`'s configuration starting from `defaults`.
+fn first_order_optimizer<M: Method + 'static, T: opt_core::Scalar>(
+    spec: &Spec,
+    defaults: M,
+) -> Result<FirstOrder<M, T>> {
     let Ok(Value::Object(mut fields)) = serde_json::to_value(&defaults) else {
         return Err(invalid(
             spec,
@@ -532,7 +585,7 @@ fn first_order_in<M: Method + 'static, T: opt_core::Scalar>(
         } => invalid(spec, name, &value, reason),
         other => BenchError::Opt(other),
     })?;
-    Ok(Box::new(optimizer))
+    Ok(optimizer)
 }
 
 fn build_gd(spec: &Spec) -> Result<Optimizer> {
@@ -660,5 +713,35 @@ mod tests {
             let error = build_stepper_f32(&spec(text)).expect_err(text).to_string();
             assert!(error.contains(needle), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn f32_stepper_states_round_trip_through_the_trait_object() {
+        for text in ["adam:lr=0.01", "sgd:lr=0.1,momentum=0.9", "gd:lr=0.5"] {
+            let mut original = build_stepper_f32(&spec(text)).expect("a stepper");
+            let mut x = Array1::from(vec![1.0_f32, -2.0, 0.5]);
+            for _ in 0..2 {
+                let g = x.clone();
+                original.step(&mut x, &g).expect("a step");
+            }
+            let mut copy = build_stepper_f32(&spec(text)).expect("a stepper");
+            copy.restore_state_json(&original.state_json().expect("state"))
+                .expect("restore");
+            let mut y = x.clone();
+            let g = x.clone();
+            original.step(&mut x, &g).expect("a step");
+            copy.step(&mut y, &g).expect("a step");
+            let bits = |v: &Array1<f32>| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&x), bits(&y), "{text}");
+        }
+        // a state of another method or kind is refused
+        let adam = build_stepper_f32(&spec("adam")).expect("adam");
+        let mut gd = build_stepper_f32(&spec("gd:lr=0.1")).expect("gd");
+        let error = gd
+            .restore_state_json(&adam.state_json().expect("state"))
+            .expect_err("gd keeps no state");
+        assert!(error.to_string().contains("null"), "{error}");
+        let mut sgd = build_stepper_f32(&spec("sgd:lr=0.1")).expect("sgd");
+        assert!(sgd.restore_state_json("{oops").is_err());
     }
 }

@@ -15,13 +15,17 @@
 //! - [`train`]: the training loop behind `cargo xtask train` (steppers by
 //!   seeded mini-batches with optional micro-batch accumulation, solvers by
 //!   iterations per epoch), per-epoch train loss, test loss and accuracy;
+//! - [`checkpoint`]: checkpoints of a stepper run (weights as safetensors,
+//!   optimizer state, settings and records as JSON) and their resume, bit
+//!   for bit on the CPU;
 //! - [`ModelError`]: one error type naming the file, tensor or argument at
 //!   fault.
 //!
-//! Still to come (issue 8): checkpoints and resume, minibatched-SCG
+//! Still to come (issue 8): checkpoints of the full-batch solvers, minibatched-SCG
 //! experiments written up, the `networks` bench suite, loss landscapes, and
 //! the CUDA path tested on a GPU.
 
+pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod loss;

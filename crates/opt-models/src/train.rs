@@ -3,9 +3,12 @@
 //! L-BFGS, CG, minibatched SCG) iteration by iteration, with one
 //! [`EpochRecord`] per epoch.
 //!
-//! **Steppers** ([`train_stepper`]). Each epoch shuffles the training
-//! indices with a `StdRng` seeded once from [`TrainConfig::seed`] (so epoch
-//! `e`'s order depends on the seed and `e` only), cuts them into batches of
+//! **Steppers** ([`train_stepper`]). Epoch `e` shuffles the training
+//! indices `0..n` with a `StdRng` (ChaCha12) whose 32-byte key is
+//! [`TrainConfig::seed`] and `e` (little-endian `u64`s) followed by zeros,
+//! so its order is a function of the seed and `e` alone and a resumed run
+//! ([`train_stepper_from`]) re-derives it without saved RNG state; it cuts
+//! them into batches of
 //! `B` samples (the last one smaller when `B` does not divide `n`) and takes
 //! one step per batch with the mean gradient of the batch,
 //! `g_B = (1/|B|) sum_{i in B} grad f_i(w)`. With a micro-batch size `M`
@@ -42,7 +45,7 @@ use opt_core::{Counted, FiniteSum, IterState, OptError, Solver, Stepper};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::{BatchLayout, Dataset};
 use crate::error::{ModelError, Result};
@@ -103,7 +106,7 @@ pub struct SolverEpochs {
 }
 
 /// What one epoch measured (module doc for each field's definition).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1 for the first epoch.
     pub epoch: usize,
@@ -218,6 +221,30 @@ pub fn evaluate<N: Network + ?Sized>(
     })
 }
 
+/// Where a stepper run starts: after `epochs_done` epochs that evaluated
+/// `samples_seen` samples (both 0 for a fresh run; a checkpoint's figures
+/// for a resumed one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrainStart {
+    /// Epochs already run; training continues with epoch `epochs_done + 1`.
+    pub epochs_done: usize,
+    /// Samples evaluated by those epochs ([`EpochRecord::samples_seen`]).
+    pub samples_seen: u64,
+}
+
+/// The order of the training indices `0..order.len()` in epoch `epoch`
+/// (module doc): reset to `0..n`, then shuffled by an RNG keyed by `seed`
+/// and `epoch`.
+pub fn epoch_order(seed: u64, epoch: usize, order: &mut [usize]) {
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&(epoch as u64).to_le_bytes());
+    order.shuffle(&mut StdRng::from_seed(key));
+}
+
 /// Train `objective` (built on the training set, e.g. by [`objective_on`])
 /// with `stepper` over shuffled mini-batches (module doc), starting from the
 /// network's current parameters, evaluating on `test` after each epoch and
@@ -238,22 +265,64 @@ where
     N: Network,
     S: Stepper<Array1<f32>> + ?Sized,
 {
+    train_stepper_from(
+        objective,
+        test,
+        stepper,
+        config,
+        TrainStart::default(),
+        |record, _| {
+            on_epoch(record);
+            Ok(())
+        },
+    )
+}
+
+/// [`train_stepper`] from `start`: runs epochs `start.epochs_done + 1` to
+/// `config.epochs` with the same batches as an uninterrupted run (module
+/// doc), so that with the network's parameters and the stepper's state as
+/// they were after `start.epochs_done` epochs it continues that run bit for
+/// bit on the CPU. After each epoch the network holds the epoch's
+/// parameters and `on_epoch` gets the record and the stepper (to write a
+/// checkpoint); an error it returns stops training. The report holds the
+/// epochs run by this call.
+///
+/// Errors: those of [`train_stepper`]; `start.epochs_done >= config.epochs`
+/// ([`ModelError::InvalidArgument`]); `on_epoch`'s.
+pub fn train_stepper_from<N, S>(
+    objective: &NetworkObjective<N, f32>,
+    test: &Dataset,
+    stepper: &mut S,
+    config: &TrainConfig,
+    start: TrainStart,
+    mut on_epoch: impl FnMut(&EpochRecord, &S) -> Result<()>,
+) -> Result<TrainReport>
+where
+    N: Network,
+    S: Stepper<Array1<f32>> + ?Sized,
+{
     config.validate()?;
+    if start.epochs_done >= config.epochs {
+        return Err(invalid(
+            "epochs done",
+            start.epochs_done,
+            &format!("leaves no epoch to run up to {} epochs", config.epochs),
+        ));
+    }
     let n = objective.num_samples();
     let mut x = objective.current_parameters()?;
     let mut grad = Array1::<f32>::zeros(x.len());
     let mut scratch = Array1::<f32>::zeros(x.len());
     let mut accumulator = GradientAccumulator::new(&x);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = StdRng::seed_from_u64(config.seed);
     let mut report = TrainReport {
-        epochs: Vec::with_capacity(config.epochs),
+        epochs: Vec::with_capacity(config.epochs - start.epochs_done),
         stopped_early: None,
     };
-    let mut samples_seen = 0u64;
-    for epoch in 1..=config.epochs {
+    let mut samples_seen = start.samples_seen;
+    for epoch in start.epochs_done + 1..=config.epochs {
         let started = Instant::now();
-        order.shuffle(&mut rng);
+        epoch_order(config.seed, epoch, &mut order);
         let mut weighted_loss = 0.0f64;
         for batch in order.chunks(config.batch_size) {
             let value = match config.micro_batch {
@@ -290,7 +359,7 @@ where
             seconds,
             samples_seen,
         };
-        on_epoch(&record);
+        on_epoch(&record, stepper)?;
         report.epochs.push(record);
     }
     Ok(report)
