@@ -143,6 +143,25 @@ pub struct TrajectoryChart<'a, F: Fn(f64, f64) -> f64> {
     pub paths: &'a [Series],
 }
 
+/// The 2-D Rosenbrock function `100 (y - x^2)^2 + (1 - x)^2`.
+fn rosenbrock_2d(x: f64, y: f64) -> f64 {
+    100.0 * (y - x * x).powi(2) + (1.0 - x).powi(2)
+}
+
+impl<'a> TrajectoryChart<'a, fn(f64, f64) -> f64> {
+    /// Paths on the 2-D Rosenbrock function around its valley
+    /// (`x` in [-1.5, 1.5], `y` in [-0.5, 1.5]).
+    pub fn rosenbrock(title: &'a str, paths: &'a [Series]) -> Self {
+        Self {
+            title,
+            function: rosenbrock_2d,
+            x_range: (-1.5, 1.5),
+            y_range: (-0.5, 1.5),
+            paths,
+        }
+    }
+}
+
 impl<F: Fn(f64, f64) -> f64> Chart for TrajectoryChart<'_, F> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let chart = self;
@@ -289,4 +308,46 @@ pub fn performance_profile(costs: &[Vec<Option<f64>>], x_max: f64) -> Vec<Vec<(f
             points
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::performance_profile;
+
+    #[test]
+    fn profile_steps_at_each_ratio_to_the_best() {
+        // Problem 0: A costs 10, B 20 (B at ratio 2). Problem 1: A 40, B 10
+        // (A at ratio 4). Problem 2: only B solves it. Problem 3: nobody.
+        let costs = vec![
+            vec![Some(10.0), Some(40.0), None, None],
+            vec![Some(20.0), Some(10.0), Some(5.0), None],
+        ];
+        let curves = performance_profile(&costs, 5.0);
+        // A: solved within tau = 1 on 1 of 4, within tau = 4 (log2 = 2) on 2.
+        assert_eq!(
+            curves[0],
+            vec![
+                (0.0, 0.0),
+                (0.0, 0.0),
+                (0.0, 0.25),
+                (2.0, 0.25),
+                (2.0, 0.5),
+                (5.0, 0.5)
+            ]
+        );
+        // B: best on problems 1 and 2, ratio 2 (log2 = 1) on problem 0.
+        assert_eq!(
+            curves[1],
+            vec![
+                (0.0, 0.0),
+                (0.0, 0.0),
+                (0.0, 0.25),
+                (0.0, 0.25),
+                (0.0, 0.5),
+                (1.0, 0.5),
+                (1.0, 0.75),
+                (5.0, 0.75)
+            ]
+        );
+    }
 }

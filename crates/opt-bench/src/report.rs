@@ -311,13 +311,7 @@ fn plot_suite(suite: &Suite, records: &[RunRecord], out: &Path) -> Result<Vec<Pa
                     .collect(),
             })
             .collect();
-        let chart = TrajectoryChart {
-            title: "rosenbrock: iterate paths from (-1.2, 1)",
-            function: |x: f64, y: f64| 100.0 * (y - x * x).powi(2) + (1.0 - x).powi(2),
-            x_range: (-1.5, 1.5),
-            y_range: (-0.5, 1.5),
-            paths: &paths,
-        };
+        let chart = TrajectoryChart::rosenbrock("rosenbrock: iterate paths from (-1.2, 1)", &paths);
         files.extend(write_chart(
             &chart,
             &out.join(format!("{}-paths", suite.slug)),

@@ -287,13 +287,10 @@ fn plot_paths(result: &UnconstrainedResult, out: &Path) -> Result<Vec<PathBuf>> 
             })
         })
         .collect();
-    let chart = TrajectoryChart {
-        title: "rosenbrock: paths of second-order methods from (-1.2, 1)",
-        function: |x: f64, y: f64| 100.0 * (y - x * x).powi(2) + (1.0 - x).powi(2),
-        x_range: (-1.5, 1.5),
-        y_range: (-0.5, 1.5),
-        paths: &paths,
-    };
+    let chart = TrajectoryChart::rosenbrock(
+        "rosenbrock: paths of second-order methods from (-1.2, 1)",
+        &paths,
+    );
     write_chart(&chart, &out.join("unconstrained-rosenbrock-paths"))
 }
 
