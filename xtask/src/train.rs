@@ -4,20 +4,24 @@
 //! First-order specs (`sgd:lr=0.1,momentum=0.9`, `adam:lr=1e-3`, ...) run
 //! as steppers over shuffled mini-batches of `--batch-size` (gradient
 //! accumulated over micro-batches of `--accumulate` when given). `scg`,
-//! `lbfgs` and `cg` run as solvers: one epoch is one iteration on the
-//! whole training set; `scg:batch_size=B[,batches_every=K]` is minibatched
-//! SCG, where one epoch is `ceil(n / B)` iterations (each of its two
-//! gradient evaluations on a batch of `B`). Definitions of the per-epoch
-//! figures: `opt_models::train`.
+//! `lbfgs`, `cg` and `newton-cg` run as solvers: one epoch is one
+//! iteration on the whole training set; `scg:batch_size=B[,batches_every=K]`
+//! is minibatched SCG, where one epoch is `ceil(n / B)` iterations (each of
+//! its two gradient evaluations on a batch of `B`). `newton-cg` takes its
+//! Hessian-vector products by central differences of gradients (two
+//! full-batch gradients each). Definitions of the per-epoch figures:
+//! `opt_models::train`.
 //!
-//! Checkpoints (first-order methods only): `--checkpoint DIR` writes
-//! `DIR/weights.safetensors` and `DIR/state.json` after every epoch
-//! (`opt_models::checkpoint`); `--resume DIR` loads them, checks that
-//! model, data, optimizer spec, batch size, `--accumulate` and seed are the
-//! same, and runs the epochs after the checkpoint's up to `--epochs`,
-//! bit for bit as the uninterrupted run on the CPU. A resumed run keeps
-//! writing checkpoints to the `--resume` directory unless `--checkpoint`
-//! names another; its summary lists all epochs, its trace the new ones.
+//! Checkpoints: `--checkpoint DIR` writes `DIR/weights.safetensors` and
+//! `DIR/state.json` after every epoch (`opt_models::checkpoint`); `--resume
+//! DIR` loads them, checks that model, data, optimizer spec, batch size,
+//! `--accumulate` and seed are the same, and runs the epochs after the
+//! checkpoint's up to `--epochs`, bit for bit as the uninterrupted run on
+//! the CPU. A solver's state is saved as `{"solver": KIND, "state": ...}`
+//! (KIND `scg`, `minibatch-scg`, `lbfgs`, `cg` or `newton-cg`) and resumed
+//! by `opt_models::train::train_solver_from`. A resumed run keeps writing
+//! checkpoints to the `--resume` directory unless `--checkpoint` names
+//! another; its summary lists all epochs, its trace the new ones.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -35,18 +39,19 @@ use opt_models::loss::Loss;
 use opt_models::network::{Cnn, CnnConfig, Mlp, MlpConfig, Network};
 use opt_models::objective::NetworkObjective;
 use opt_models::train::{
-    EpochRecord, SolverEpochs, TrainConfig, TrainReport, TrainStart, objective_on, train_solver,
-    train_stepper_from,
+    CheckpointSolver, EpochRecord, SolverEpochs, TrainConfig, TrainReport, TrainStart,
+    objective_on, train_solver_from, train_stepper_from,
 };
 use opt_second_order::lbfgs::Lbfgs;
+use opt_second_order::newton_cg::{Forcing, NewtonCg, NewtonCgConfig};
 use opt_second_order::nonlinear_cg::{NonlinearCg, NonlinearCgConfig};
-use opt_second_order::scg::{MinibatchScg, MinibatchScgConfig, Scg, ScgConfig};
+use opt_second_order::scg::{MinibatchScg, MinibatchScgConfig, Scg};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 /// The solvers `train` runs besides the first-order steppers.
-const SOLVER_NAMES: &[&str] = &["scg", "lbfgs", "cg"];
+const SOLVER_NAMES: &[&str] = &["scg", "lbfgs", "cg", "newton-cg"];
 
 /// Hidden width of the MLP (`inputs-128-classes`, ReLU).
 const MLP_HIDDEN: usize = 128;
@@ -63,7 +68,8 @@ pub struct TrainArgs {
     data: String,
     /// The optimizer: a first-order spec (`adam:lr=0.001`,
     /// `sgd:lr=0.1,momentum=0.9`, ...), `scg[:batch_size=B,...]`,
-    /// `lbfgs[:m=10]` or `cg[:variant=prplus]`.
+    /// `lbfgs[:m=10]`, `cg[:variant=prplus]` or
+    /// `newton-cg[:forcing=superlinear|quadratic][,eta=E][,max_cg_iters=N]`.
     #[arg(long)]
     optimizer: String,
     /// Epochs (passes over the training set; one iteration for full-batch
@@ -89,13 +95,42 @@ pub struct TrainArgs {
     #[arg(long)]
     json: bool,
     /// Write a checkpoint (weights.safetensors, state.json) into DIR after
-    /// every epoch (first-order methods).
+    /// every epoch.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,
     /// Continue the run whose checkpoint is in DIR up to --epochs (same
     /// model, data, optimizer, batch size, accumulation and seed).
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    /// The arguments of a plain CPU run (no trace, checkpoint or resume),
+    /// for commands that train as `train` does.
+    pub(crate) fn plain(
+        model: &str,
+        data: &str,
+        optimizer: &str,
+        epochs: usize,
+        batch_size: usize,
+        accumulate: Option<usize>,
+        seed: u64,
+    ) -> Self {
+        Self {
+            model: model.to_owned(),
+            data: data.to_owned(),
+            optimizer: optimizer.to_owned(),
+            epochs,
+            batch_size,
+            accumulate,
+            seed,
+            device: "cpu".to_owned(),
+            trace: None,
+            json: false,
+            checkpoint: None,
+            resume: None,
+        }
+    }
 }
 
 /// Run `cargo xtask train`; an error is the one line to print.
@@ -229,7 +264,7 @@ fn device(name: &str) -> Result<Device, String> {
     }
 }
 
-fn load_data(name: &str) -> Result<(Dataset, Dataset), String> {
+pub(crate) fn load_data(name: &str) -> Result<(Dataset, Dataset), String> {
     if name == "digits" {
         return digits().map_err(|e| e.to_string());
     }
@@ -246,7 +281,7 @@ fn load_data(name: &str) -> Result<(Dataset, Dataset), String> {
     Err(format!("unknown data `{name}`; expected digits or idx:DIR"))
 }
 
-fn build_network(
+pub(crate) fn build_network(
     name: &str,
     data: &Dataset,
     seed: u64,
@@ -268,9 +303,9 @@ fn build_network(
     Ok(network)
 }
 
-type Objective = NetworkObjective<Box<dyn Network>, f32>;
+pub(crate) type Objective = NetworkObjective<Box<dyn Network>, f32>;
 
-fn run_optimizer(
+pub(crate) fn run_optimizer(
     spec: &Spec,
     objective: Objective,
     test: &Dataset,
@@ -290,14 +325,6 @@ fn run_optimizer(
             None => Ok(()),
         }
     };
-    if SOLVER_NAMES.contains(&spec.name.as_str())
-        && (args.checkpoint.is_some() || args.resume.is_some())
-    {
-        return Err(format!(
-            "--checkpoint and --resume apply to first-order methods; the state of {} is not saved yet",
-            spec.name
-        ));
-    }
     match spec.name.as_str() {
         "scg" => {
             let mut config: MinibatchScgConfig =
@@ -308,19 +335,24 @@ fn run_optimizer(
             if spec.get_str("seed").is_none() {
                 config.seed = args.seed;
             }
+            // the loop evaluates the training loss once per epoch: no
+            // full pass after every mini-batch iteration unless asked
+            if spec.get_str("full_objective").is_none() {
+                config.full_objective = false;
+            }
             let n = objective.num_samples();
             match config.batch_size.filter(|&b| b < n) {
                 None if config.micro_batch.is_none() => {
-                    let mut solver = Scg::<Array1<f32>>::new(ScgConfig {
-                        sigma: config.sigma,
-                        lambda: config.lambda,
-                        restart: config.restart,
-                        f_noise: config.f_noise,
-                    })
-                    .map_err(|e| text(&e))?;
-                    train_solver(objective, test, &mut solver, &full_batch, on_epoch)
-                        .map(|(report, _)| report)
-                        .map_err(|e| text(&e))
+                    let mut solver = Scg::<Array1<f32>>::new(config.scg()).map_err(|e| text(&e))?;
+                    run_solver(
+                        "scg",
+                        &mut solver,
+                        objective,
+                        test,
+                        &full_batch,
+                        args,
+                        on_epoch,
+                    )
                 }
                 batch => {
                     let batch = batch.unwrap_or(n);
@@ -330,9 +362,16 @@ fn run_optimizer(
                         epochs: args.epochs,
                         iterations_per_epoch: n.div_ceil(batch),
                     };
-                    train_solver(objective, test, &mut solver, &schedule, on_epoch)
-                        .map(|(report, _)| report)
-                        .map_err(|e| text(&e))
+                    let kind = "minibatch-scg";
+                    run_solver(
+                        kind,
+                        &mut solver,
+                        objective,
+                        test,
+                        &schedule,
+                        args,
+                        on_epoch,
+                    )
                 }
             }
         }
@@ -341,17 +380,43 @@ fn run_optimizer(
             spec.check_keys(&["m"]).map_err(|e| text(&e))?;
             let m = spec.get_usize("m").map_err(|e| text(&e))?.unwrap_or(10);
             let mut solver = Lbfgs::<Array1<f32>>::new(m).map_err(|e| text(&e))?;
-            train_solver(objective, test, &mut solver, &full_batch, on_epoch)
-                .map(|(report, _)| report)
-                .map_err(|e| text(&e))
+            run_solver(
+                "lbfgs",
+                &mut solver,
+                objective,
+                test,
+                &full_batch,
+                args,
+                on_epoch,
+            )
         }
         "cg" => {
             no_accumulation("cg")?;
             let config: NonlinearCgConfig = config_from_spec(spec, &NonlinearCgConfig::default())?;
             let mut solver = NonlinearCg::<Array1<f32>, _>::new(config).map_err(|e| text(&e))?;
-            train_solver(objective, test, &mut solver, &full_batch, on_epoch)
-                .map(|(report, _)| report)
-                .map_err(|e| text(&e))
+            run_solver(
+                "cg",
+                &mut solver,
+                objective,
+                test,
+                &full_batch,
+                args,
+                on_epoch,
+            )
+        }
+        "newton-cg" => {
+            no_accumulation("newton-cg")?;
+            let config = newton_cg_config(spec)?;
+            let mut solver = NewtonCg::<Array1<f32>>::new(config).map_err(|e| text(&e))?;
+            run_solver(
+                "newton-cg",
+                &mut solver,
+                objective,
+                test,
+                &full_batch,
+                args,
+                on_epoch,
+            )
         }
         name if !F32_STEPPER_NAMES.contains(&name) => {
             let mut valid: Vec<&str> = F32_STEPPER_NAMES.to_vec();
@@ -369,14 +434,7 @@ fn run_optimizer(
                 micro_batch: args.accumulate,
                 seed: args.seed,
             };
-            let settings = RunSettings {
-                model: args.model.clone(),
-                data: args.data.clone(),
-                optimizer: args.optimizer.clone(),
-                batch_size: args.batch_size,
-                micro_batch: args.accumulate,
-                seed: args.seed,
-            };
+            let settings = run_settings(args);
             let mut start = TrainStart::default();
             let mut records = Vec::new();
             if let Some(dir) = &args.resume {
@@ -424,6 +482,133 @@ fn run_optimizer(
             })
         }
     }
+}
+
+/// What a checkpoint of this run must share with the run resuming it.
+fn run_settings(args: &TrainArgs) -> RunSettings {
+    RunSettings {
+        model: args.model.clone(),
+        data: args.data.clone(),
+        optimizer: args.optimizer.clone(),
+        batch_size: args.batch_size,
+        micro_batch: args.accumulate,
+        seed: args.seed,
+    }
+}
+
+/// Train with `solver` (`kind` names it in checkpoints), writing a
+/// checkpoint after every epoch with `--checkpoint` and continuing one with
+/// `--resume` (module doc).
+fn run_solver<S>(
+    kind: &'static str,
+    solver: &mut S,
+    objective: Objective,
+    test: &Dataset,
+    schedule: &SolverEpochs,
+    args: &TrainArgs,
+    mut on_epoch: impl FnMut(&EpochRecord),
+) -> Result<TrainReport, String>
+where
+    S: CheckpointSolver<Objective>,
+{
+    let settings = run_settings(args);
+    let mut start = TrainStart::default();
+    let mut records = Vec::new();
+    let mut solver_state = None;
+    if let Some(dir) = &args.resume {
+        let resumed = |e: &dyn std::fmt::Display| format!("--resume {}: {e}", dir.display());
+        let state =
+            load_checkpoint(dir, objective.network(), &settings).map_err(|e| resumed(&e))?;
+        if state.epochs_done >= args.epochs {
+            return Err(resumed(&format!(
+                "the checkpoint has {} epochs done; give --epochs above that",
+                state.epochs_done
+            )));
+        }
+        let saved_kind = state.optimizer_state.get("solver").and_then(Value::as_str);
+        if saved_kind != Some(kind) {
+            return Err(resumed(&format!(
+                "the checkpoint holds the state of {}, not of {kind}",
+                saved_kind.unwrap_or("a first-order method")
+            )));
+        }
+        solver_state = Some(state.optimizer_state["state"].to_string());
+        start = TrainStart {
+            epochs_done: state.epochs_done,
+            samples_seen: state.samples_seen(),
+        };
+        records = state.records;
+    }
+    let checkpoint_dir = args.checkpoint.as_ref().or(args.resume.as_ref());
+    let (report, _) = train_solver_from(
+        objective,
+        test,
+        solver,
+        schedule,
+        start,
+        solver_state.as_deref(),
+        |record, objective, solver| {
+            on_epoch(record);
+            records.push(record.clone());
+            if let Some(dir) = checkpoint_dir {
+                let state = format!(
+                    "{{\"solver\":{},\"state\":{}}}",
+                    Value::from(kind),
+                    solver.state_json()?
+                );
+                save_checkpoint(dir, objective.network(), &settings, &records, &state)?;
+            }
+            Ok(())
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(TrainReport {
+        epochs: records,
+        stopped_early: report.stopped_early,
+    })
+}
+
+/// `newton-cg[:forcing=superlinear|quadratic][,eta=E][,max_cg_iters=N]`, the
+/// keys of the benchmark registry's `newton-cg` (a constant forcing term
+/// `eta` instead of a sequence; `max_cg_iters` Hessian-vector products per
+/// inner solve, default the dimension); strong Wolfe line search.
+fn newton_cg_config(spec: &Spec) -> Result<NewtonCgConfig, String> {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    spec.check_keys(&["forcing", "eta", "max_cg_iters"])
+        .map_err(|e| text(&e))?;
+    let eta = spec.get_f64("eta").map_err(|e| text(&e))?;
+    let forcing = match (spec.get_str("forcing"), eta) {
+        (None | Some("constant"), Some(eta)) => Forcing::Constant(eta),
+        (None, None) => Forcing::Superlinear,
+        (Some("superlinear"), None) => Forcing::Superlinear,
+        (Some("quadratic"), None) => Forcing::Quadratic,
+        (Some("constant"), None) => {
+            return Err(text(&spec.invalid(
+                "forcing",
+                "constant",
+                "give the constant as `eta=E`",
+            )));
+        }
+        (Some(other), None) => {
+            return Err(text(&spec.invalid(
+                "forcing",
+                other,
+                "expected superlinear, quadratic or constant",
+            )));
+        }
+        (Some(other), Some(eta)) => {
+            return Err(text(&spec.invalid(
+                "eta",
+                eta,
+                format!("a constant forcing term excludes `forcing={other}`"),
+            )));
+        }
+    };
+    Ok(NewtonCgConfig {
+        forcing,
+        max_cg_iters: spec.get_usize("max_cg_iters").map_err(|e| text(&e))?,
+        ..NewtonCgConfig::default()
+    })
 }
 
 /// A configuration struct from a spec: its serde fields are the valid keys;

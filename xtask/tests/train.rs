@@ -153,6 +153,13 @@ fn one_epoch_and_a_resumed_one_equal_two_epochs_bit_for_bit() {
     for (tag, optimizer) in [
         ("adam", "adam:lr=0.003"),
         ("sgd", "sgd:lr=0.1,momentum=0.9"),
+        ("scg", "scg"),
+        // 6 iterations per epoch, a new batch every 5: the second epoch
+        // starts in the middle of a batch
+        ("minibatch-scg", "scg:batch_size=256,batches_every=5"),
+        ("lbfgs", "lbfgs:m=5"),
+        ("cg", "cg"),
+        ("newton-cg", "newton-cg:max_cg_iters=4"),
     ] {
         let whole_dir = support::scratch("resume", &format!("{tag}-whole"));
         let split_dir = support::scratch("resume", &format!("{tag}-split"));
@@ -204,7 +211,7 @@ fn bad_checkpoints_and_other_settings_are_one_line_errors() {
         ),
         ("adam", "2", &["--resume", path], "optimizer"),
         ("sgd:lr=0.1", "1", &["--resume", path], "--epochs above"),
-        ("lbfgs", "2", &["--checkpoint", path], "not saved yet"),
+        ("lbfgs", "2", &["--resume", path], "optimizer"),
     ];
     for &(optimizer, epochs, extra, needle) in cases {
         let output = train_run(optimizer, epochs, extra);
@@ -223,4 +230,35 @@ fn bad_checkpoints_and_other_settings_are_one_line_errors() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("checksum"), "{stderr}");
+}
+
+#[test]
+fn a_solver_checkpoint_resumed_by_another_solver_is_a_one_line_error() {
+    let dir = support::scratch("resume-errors", "cg-checkpoint");
+    let path = dir.to_str().expect("utf-8 path");
+    succeeded(&train_run("cg", "1", &["--checkpoint", path]));
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).expect("state.json"))
+            .expect("JSON");
+    assert_eq!(state["optimizer_state"]["solver"], "cg");
+    // another spec: refused by the settings check
+    let output = train_run("lbfgs", "2", &["--resume", path]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("optimizer"), "{stderr}");
+    // the same spec over a state of another solver (the settings say
+    // `lbfgs`, the state is cg's): refused by the solver kind
+    let mut forged = state.clone();
+    forged["settings"]["optimizer"] = Value::from("lbfgs");
+    std::fs::write(
+        dir.join("state.json"),
+        serde_json::to_string(&forged).expect("JSON"),
+    )
+    .expect("write");
+    let output = train_run("lbfgs", "2", &["--resume", path]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("the state of cg, not of lbfgs"), "{stderr}");
 }

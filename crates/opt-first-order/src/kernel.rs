@@ -5,8 +5,16 @@
 //! A method's state is one buffer per parameter array holding `K` values per
 //! element, interleaved (`[m_0, v_0, m_1, v_1, ...]` for Adam), so one
 //! driver serves every method and the pass streams three arrays whatever `K`.
+//!
+//! A step over several arrays runs one parallel region for all of them
+//! ([`Optimizer::step_slices`](crate::Optimizer::step_slices) splits their
+//! concatenation into [`split_plan`] pieces). Inside such a region
+//! ([`in_parallel_region`]) every pass and reduction of this module runs on
+//! the calling thread, so a method's `update` on one piece never spawns.
 
+use std::cell::Cell;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use opt_core::{Scalar, all_finite};
 
@@ -23,12 +31,45 @@ fn worker_count() -> usize {
     *WORKERS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+thread_local! {
+    /// Set while this thread runs its piece of a parallel region.
+    static IN_REGION: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `work` as one thread's piece of a parallel region: the passes and
+/// reductions it calls run on this thread instead of spawning.
+pub fn in_parallel_region<R>(work: impl FnOnce() -> R) -> R {
+    /// Restores the flag even if `work` panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_REGION.with(|flag| flag.set(self.0));
+        }
+    }
+    let _restore = Restore(IN_REGION.with(|flag| flag.replace(true)));
+    work()
+}
+
 /// How many pieces to split `n` elements into.
 fn pieces(n: usize) -> usize {
-    if n < PARALLEL_THRESHOLD {
+    if n < PARALLEL_THRESHOLD || IN_REGION.with(Cell::get) {
         1
     } else {
         worker_count().min(n / (PARALLEL_THRESHOLD / 2)).max(1)
+    }
+}
+
+/// `(pieces, piece length)` for `n` elements: every piece but the last
+/// holds `piece length` elements (a multiple of 64), the last the rest;
+/// `(1, n)` below [`PARALLEL_THRESHOLD`] or inside a parallel region. Every
+/// split in this crate, of one array or of several arrays' concatenation,
+/// uses this plan.
+pub fn split_plan(n: usize) -> (usize, usize) {
+    let count = pieces(n);
+    if count == 1 {
+        (1, n)
+    } else {
+        (count, n.div_ceil(count).div_ceil(ALIGN) * ALIGN)
     }
 }
 
@@ -65,12 +106,10 @@ where
 {
     debug_assert_eq!(params.len(), grads.len());
     debug_assert_eq!(state.len(), K * params.len());
-    let n = params.len();
-    let count = pieces(n);
+    let (count, piece) = split_plan(params.len());
     if count == 1 {
         return combine(identity, kernel(params, grads, state));
     }
-    let piece = n.div_ceil(count).div_ceil(ALIGN) * ALIGN;
     std::thread::scope(|scope| {
         let kernel = &kernel;
         let mut handles = Vec::with_capacity(count);
@@ -85,7 +124,7 @@ where
             if rest.0.is_empty() {
                 last = Some(kernel(p, g, s));
             } else {
-                handles.push(scope.spawn(move || kernel(p, g, s)));
+                handles.push(scope.spawn(move || in_parallel_region(|| kernel(p, g, s))));
             }
         }
         let spawned = handles.into_iter().fold(identity, |acc, handle| {
@@ -119,16 +158,15 @@ where
     M: Fn(&[T]) -> R + Sync,
     C: Fn(R, R) -> R,
 {
-    let count = pieces(values.len());
+    let (count, piece) = split_plan(values.len());
     if count == 1 {
         return combine(identity, map(values));
     }
-    let piece = values.len().div_ceil(count).div_ceil(ALIGN) * ALIGN;
     std::thread::scope(|scope| {
         let map = &map;
         let handles: Vec<_> = values
             .chunks(piece)
-            .map(|chunk| scope.spawn(move || map(chunk)))
+            .map(|chunk| scope.spawn(move || in_parallel_region(|| map(chunk))))
             .collect();
         handles.into_iter().fold(identity, |acc, handle| {
             // A panic inside `map` is a bug in this crate, not user input.
@@ -146,6 +184,53 @@ where
 /// large arrays).
 pub fn gradient_is_finite<T: Scalar>(grads: &[T]) -> bool {
     parallel_reduce(grads, true, all_finite, |a, b| a && b)
+}
+
+/// `true` when every value of every gradient array is finite: one parallel
+/// region over the arrays' concatenation (split as [`split_plan`] splits
+/// it), without allocating.
+pub fn gradients_are_finite<T: Scalar>(grads: &[&[T]]) -> bool {
+    let total = grads.iter().map(|g| g.len()).sum();
+    let (count, piece) = split_plan(total);
+    if count == 1 {
+        return grads.iter().all(|g| all_finite(g));
+    }
+    let finite = AtomicBool::new(true);
+    let check = |start: usize| {
+        let end = total.min(start + piece);
+        if !for_range(grads, start, end, all_finite) {
+            finite.store(false, Ordering::Relaxed);
+        }
+    };
+    std::thread::scope(|scope| {
+        let check = &check;
+        for k in 1..count {
+            scope.spawn(move || in_parallel_region(|| check(k * piece)));
+        }
+        in_parallel_region(|| check(0));
+    });
+    finite.into_inner()
+}
+
+/// `test` on the parts of `slices` that fall in `start..end` of their
+/// concatenation, stopping at the first `false`.
+fn for_range<T>(slices: &[&[T]], start: usize, end: usize, test: impl Fn(&[T]) -> bool) -> bool {
+    let mut offset = 0;
+    for slice in slices {
+        let (first, last) = (offset, offset + slice.len());
+        offset = last;
+        if last <= start || first == last {
+            continue;
+        }
+        if first >= end {
+            break;
+        }
+        let part = &slice[start.max(first) - first..end.min(last) - first];
+        if !test(part) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Sum of squares of `values` (parallel for large arrays), in `f64`, with

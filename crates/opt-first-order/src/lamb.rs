@@ -98,6 +98,8 @@ impl<T: Scalar> Constants<T> {
 
 impl Method for Lamb {
     const NAME: &'static str = "lamb";
+    /// The trust ratio needs each array's norms.
+    const LAYERWISE: bool = true;
 
     fn validate(&self) -> Result<()> {
         non_negative("lr", self.lr)?;

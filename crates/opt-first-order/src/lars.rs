@@ -85,6 +85,8 @@ struct Constants<T> {
 
 impl Method for Lars {
     const NAME: &'static str = "lars";
+    /// The trust ratio needs each array's norms.
+    const LAYERWISE: bool = true;
 
     fn validate(&self) -> Result<()> {
         non_negative("lr", self.lr)?;

@@ -63,8 +63,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut array_adam = Optimizer::<Adam, f32>::new(Adam::default())?;
 
     // A diagnostic third copy: the same 10 pieces as the candle model, but
-    // as ndarray arrays, to separate the cost of splitting the step into
-    // per-tensor passes from the cost of reaching candle's storage.
+    // as ndarray arrays, to separate the cost of holding the parameters as
+    // several arrays (one parallel pass over all of them either way) from
+    // the cost of reaching candle's storage.
     let mut pieces: Vec<Array1<f32>> = array
         .exact_chunks(PER_TENSOR)
         .into_iter()

@@ -1,5 +1,7 @@
-//! Checkpoints of a stepper training run ([`crate::train::train_stepper_from`]):
-//! a directory holding
+//! Checkpoints of a training run, by a stepper
+//! ([`crate::train::train_stepper_from`]) or a solver
+//! ([`crate::train::train_solver_from`], whose state is a
+//! [`crate::train::CheckpointSolver`]'s): a directory holding
 //!
 //! - `weights.safetensors`: the network's parameters by their names
 //!   ([`crate::network::ParameterInfo::name`], e.g. `linear0.weight`), in

@@ -21,12 +21,17 @@
 //! training set; [`EpochRecord::samples_seen`] says how many samples it
 //! evaluated), `ceil(n / B)` for a mini-batch method so that an epoch sees
 //! about `n` samples per gradient evaluation.
+//! A resumed solver run ([`train_solver_from`]) initialises the solver at
+//! the saved parameters and then restores its saved state
+//! ([`CheckpointSolver`]), which continues the saved run bit for bit on the
+//! CPU: `init` recomputes the objective and gradient there exactly as the
+//! saved run had them, and every solver's state holds the rest.
 //!
 //! **Per epoch.** `train_loss` is, for steppers, the mean of the batch
 //! losses met during the epoch weighted by batch size (each at the
 //! parameters *before* its step, as PyTorch scripts usually report it: no
 //! extra pass); for solvers the full training objective at the end of the
-//! epoch (the solver's own `f`). `test_loss` is the loss's data term (mean,
+//! epoch (evaluated after the epoch's timing, on the uncounted problem). `test_loss` is the loss's data term (mean,
 //! without L2) on the whole test set at the end of the epoch and
 //! `test_accuracy` the fraction of test samples whose largest output is the
 //! label (ties to the lowest index). `seconds` is the wall-clock time of the
@@ -41,7 +46,7 @@ use std::time::Instant;
 use candle_core::{DType, Device};
 use ndarray::Array1;
 use opt_core::gradient::{GradientAccumulator, accumulate_batch_gradient};
-use opt_core::{Counted, FiniteSum, IterState, OptError, Solver, Stepper};
+use opt_core::{Counted, FiniteSum, IterState, Objective, OptError, SaveState, Solver, Stepper};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -221,7 +226,7 @@ pub fn evaluate<N: Network + ?Sized>(
     })
 }
 
-/// Where a stepper run starts: after `epochs_done` epochs that evaluated
+/// Where a stepper or solver run starts: after `epochs_done` epochs that evaluated
 /// `samples_seen` samples (both 0 for a fresh run; a checkpoint's figures
 /// for a resumed one).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -365,6 +370,29 @@ where
     Ok(report)
 }
 
+/// A [`Solver`] whose state can be saved to and restored from JSON through
+/// a trait object or a generic bound (checkpoints of solver runs,
+/// [`train_solver_from`]); every `Solver + SaveState` is one.
+pub trait CheckpointSolver<P: Objective>: Solver<P> {
+    /// The solver's state as JSON text ([`opt_core::state::state_to_json`]).
+    fn state_json(&self) -> opt_core::Result<String>;
+
+    /// Restore a state written by [`CheckpointSolver::state_json`], after
+    /// `init` at the point where it was saved; a state that does not fit is
+    /// an [`OptError::InvalidState`].
+    fn restore_state_json(&mut self, json: &str) -> opt_core::Result<()>;
+}
+
+impl<P: Objective, S: Solver<P> + SaveState + ?Sized> CheckpointSolver<P> for S {
+    fn state_json(&self) -> opt_core::Result<String> {
+        opt_core::state::state_to_json(self)
+    }
+
+    fn restore_state_json(&mut self, json: &str) -> opt_core::Result<()> {
+        opt_core::state::restore_state_from_json(self, json)
+    }
+}
+
 /// Train `objective` with a [`Solver`] (module doc: one epoch is
 /// `schedule.iterations_per_epoch` iterations), starting from the network's
 /// current parameters, evaluating on `test` after each epoch. A solver that
@@ -386,21 +414,120 @@ where
     N: Network,
     S: Solver<NetworkObjective<N, f32>> + ?Sized,
 {
+    run_solver(
+        objective,
+        test,
+        solver,
+        schedule,
+        TrainStart::default(),
+        |_| Ok(()),
+        |record, _, _| {
+            on_epoch(record);
+            Ok(())
+        },
+    )
+}
+
+/// [`train_solver`] from `start`: runs epochs `start.epochs_done + 1` to
+/// `schedule.epochs`. For a resumed run (`start.epochs_done > 0`) the
+/// network holds the parameters after `start.epochs_done` epochs and
+/// `solver_state` the solver's state then ([`CheckpointSolver::state_json`]);
+/// the solver is initialised at those parameters (which recomputes the
+/// objective and its gradient there, deterministically on the CPU), then
+/// given the state, so the run continues the saved one bit for bit.
+/// [`EpochRecord::samples_seen`] continues from `start.samples_seen`,
+/// without the evaluations of that `init` (the uninterrupted run did not
+/// make them). After each epoch the network holds the epoch's parameters
+/// and `on_epoch` gets the record, the problem (for its network) and the
+/// solver (to write a checkpoint); an error it returns stops training. The
+/// report holds the epochs run by this call.
+///
+/// Errors: those of [`train_solver`]; `start.epochs_done >= schedule.epochs`,
+/// or a resumed run without a solver state ([`ModelError::InvalidArgument`]);
+/// a state that does not fit ([`OptError::InvalidState`]); `on_epoch`'s.
+pub fn train_solver_from<N, S>(
+    objective: NetworkObjective<N, f32>,
+    test: &Dataset,
+    solver: &mut S,
+    schedule: &SolverEpochs,
+    start: TrainStart,
+    solver_state: Option<&str>,
+    on_epoch: impl FnMut(&EpochRecord, &NetworkObjective<N, f32>, &S) -> Result<()>,
+) -> Result<(TrainReport, NetworkObjective<N, f32>)>
+where
+    N: Network,
+    S: CheckpointSolver<NetworkObjective<N, f32>> + ?Sized,
+{
+    if start.epochs_done > 0 && solver_state.is_none() {
+        return Err(invalid(
+            "solver state",
+            "none",
+            &format!(
+                "resuming after {} epochs needs the solver's saved state",
+                start.epochs_done
+            ),
+        ));
+    }
+    run_solver(
+        objective,
+        test,
+        solver,
+        schedule,
+        start,
+        |solver| match solver_state {
+            Some(json) => Ok(solver.restore_state_json(json)?),
+            None => Ok(()),
+        },
+        on_epoch,
+    )
+}
+
+/// The loop of [`train_solver`] and [`train_solver_from`]: `restore` runs
+/// right after `init`.
+fn run_solver<N, S>(
+    objective: NetworkObjective<N, f32>,
+    test: &Dataset,
+    solver: &mut S,
+    schedule: &SolverEpochs,
+    start: TrainStart,
+    restore: impl FnOnce(&mut S) -> Result<()>,
+    mut on_epoch: impl FnMut(&EpochRecord, &NetworkObjective<N, f32>, &S) -> Result<()>,
+) -> Result<(TrainReport, NetworkObjective<N, f32>)>
+where
+    N: Network,
+    S: Solver<NetworkObjective<N, f32>> + ?Sized,
+{
     if schedule.epochs == 0 {
         return Err(invalid("epochs", 0, "must be at least 1"));
     }
     if schedule.iterations_per_epoch == 0 {
         return Err(invalid("iterations per epoch", 0, "must be at least 1"));
     }
+    if start.epochs_done >= schedule.epochs {
+        return Err(invalid(
+            "epochs done",
+            start.epochs_done,
+            &format!("leaves no epoch to run up to {} epochs", schedule.epochs),
+        ));
+    }
     let problem = Counted::finite_sum(objective);
     let mut state = IterState::new(problem.inner().current_parameters()?);
     let mut report = TrainReport {
-        epochs: Vec::with_capacity(schedule.epochs),
+        epochs: Vec::with_capacity(schedule.epochs - start.epochs_done),
         stopped_early: None,
     };
     let mut started = Instant::now();
     solver.init(&problem, &mut state)?;
-    'epochs: for epoch in 1..=schedule.epochs {
+    // A resumed run's `init` repeats evaluations the saved run made
+    // already: count from after it.
+    let uncounted = if start.epochs_done > 0 {
+        problem.evals().samples
+    } else {
+        0
+    };
+    restore(solver)?;
+    state.iter = start.epochs_done * schedule.iterations_per_epoch;
+    'epochs: for epoch in start.epochs_done + 1..=schedule.epochs {
         let mut stop = None;
         for _ in 0..schedule.iterations_per_epoch {
             // as the runner: a solver that stops leaves the state at its
@@ -419,18 +546,21 @@ where
             }
         }
         let seconds = started.elapsed().as_secs_f64();
-        problem.inner().load_parameters(&state.x)?;
         let inner = problem.inner();
+        // the full training objective, whatever the solver reports in
+        // `state.f` (a mini-batch method may report its batch's value)
+        let train_loss = inner.value(&state.x)?;
+        inner.load_parameters(&state.x)?;
         let tested = evaluate(inner.network(), inner.loss(), test)?;
         let record = EpochRecord {
             epoch,
-            train_loss: f64::from(state.f),
+            train_loss: f64::from(train_loss),
             test_loss: tested.loss,
             test_accuracy: tested.accuracy,
             seconds,
-            samples_seen: problem.evals().samples,
+            samples_seen: start.samples_seen + (problem.evals().samples - uncounted),
         };
-        on_epoch(&record);
+        on_epoch(&record, inner, solver)?;
         report.epochs.push(record);
         if let Some(reason) = stop {
             report.stopped_early = Some(reason.to_string());
@@ -571,6 +701,189 @@ mod tests {
         assert!(matches!(
             train_solver(objective, &test, &mut solver, &bad, |_| {}),
             Err(ModelError::InvalidArgument { .. })
+        ));
+    }
+
+    /// Two epochs of `solver()` in one run, and one epoch, its parameters
+    /// and solver state, a fresh network loaded with them and the second
+    /// epoch: the same parameters and records, bit for bit.
+    fn resumed_solver_run_is_bit_identical<S>(
+        solver: impl Fn() -> S,
+        iterations_per_epoch: usize,
+        name: &str,
+    ) where
+        S: CheckpointSolver<NetworkObjective<Mlp, f32>>,
+    {
+        let (train, test) = small_digits();
+        let objective_with = |seed| {
+            let network = Mlp::new(&MlpConfig::new(64, &[16], 10), seed).expect("mlp");
+            objective_on(network, Loss::cross_entropy(), &train).expect("objective")
+        };
+        let schedule = SolverEpochs {
+            epochs: 2,
+            iterations_per_epoch,
+        };
+        let figures = |r: &EpochRecord| {
+            (
+                r.epoch,
+                r.train_loss.to_bits(),
+                r.test_loss.to_bits(),
+                r.test_accuracy.to_bits(),
+                r.samples_seen,
+            )
+        };
+        let bits = |x: &Array1<f32>| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let (whole, objective) =
+            train_solver(objective_with(3), &test, &mut solver(), &schedule, |_| {})
+                .expect("two epochs");
+        let whole_parameters = objective.current_parameters().expect("x");
+
+        let mut saved = None;
+        let one = SolverEpochs {
+            epochs: 1,
+            ..schedule
+        };
+        let (first, objective) = train_solver_from(
+            objective_with(3),
+            &test,
+            &mut solver(),
+            &one,
+            TrainStart::default(),
+            None,
+            |_, _, solver| {
+                saved = Some(solver.state_json()?);
+                Ok(())
+            },
+        )
+        .expect("one epoch");
+        assert_eq!(
+            figures(&first.epochs[0]),
+            figures(&whole.epochs[0]),
+            "{name}"
+        );
+        let parameters = objective.current_parameters().expect("x");
+        let saved = saved.expect("a saved state");
+
+        // a network of another initialisation, loaded with the parameters
+        let resumed_objective = objective_with(99);
+        resumed_objective
+            .load_parameters(&parameters)
+            .expect("load");
+        let start = TrainStart {
+            epochs_done: 1,
+            samples_seen: first.epochs[0].samples_seen,
+        };
+        let (second, resumed_objective) = train_solver_from(
+            resumed_objective,
+            &test,
+            &mut solver(),
+            &schedule,
+            start,
+            Some(&saved),
+            |_, _, _| Ok(()),
+        )
+        .expect("the second epoch");
+        assert_eq!(second.epochs.len(), 1, "{name}");
+        assert_eq!(
+            figures(&second.epochs[0]),
+            figures(&whole.epochs[1]),
+            "{name}"
+        );
+        let resumed_parameters = resumed_objective.current_parameters().expect("x");
+        assert_eq!(bits(&resumed_parameters), bits(&whole_parameters), "{name}");
+        assert_ne!(whole.epochs[0].train_loss, whole.epochs[1].train_loss);
+
+        // without the state the resumed run is refused
+        let objective = objective_with(3);
+        let refused = train_solver_from(
+            objective,
+            &test,
+            &mut solver(),
+            &schedule,
+            start,
+            None,
+            |_, _, _| Ok(()),
+        );
+        assert!(
+            matches!(
+                refused,
+                Err(ModelError::InvalidArgument {
+                    name: "solver state",
+                    ..
+                })
+            ),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn resumed_solver_runs_are_bit_identical() {
+        use opt_second_order::lbfgs::Lbfgs;
+        use opt_second_order::nonlinear_cg::{NonlinearCg, NonlinearCgConfig};
+        use opt_second_order::scg::{MinibatchScg, MinibatchScgConfig, Scg, ScgConfig};
+        resumed_solver_run_is_bit_identical(
+            || Scg::<Array1<f32>>::new(ScgConfig::default()).expect("scg"),
+            2,
+            "scg",
+        );
+        // batches of 64 of 200 samples, a new one every 3 iterations: the
+        // second epoch starts in the middle of a batch
+        resumed_solver_run_is_bit_identical(
+            || {
+                MinibatchScg::<Array1<f32>>::new(MinibatchScgConfig {
+                    batch_size: Some(64),
+                    batches_every: 3,
+                    seed: 4,
+                    full_objective: false,
+                    ..MinibatchScgConfig::default()
+                })
+                .expect("minibatch scg")
+            },
+            4,
+            "minibatch scg",
+        );
+        resumed_solver_run_is_bit_identical(
+            || Lbfgs::<Array1<f32>>::new(3).expect("lbfgs"),
+            2,
+            "lbfgs",
+        );
+        resumed_solver_run_is_bit_identical(
+            || NonlinearCg::<Array1<f32>, _>::new(NonlinearCgConfig::default()).expect("cg"),
+            2,
+            "cg",
+        );
+    }
+
+    #[test]
+    fn a_resume_past_the_last_epoch_is_refused() {
+        use opt_second_order::scg::{Scg, ScgConfig};
+        let (train, test) = small_digits();
+        let network = Mlp::new(&MlpConfig::new(64, &[16], 10), 3).expect("mlp");
+        let objective = objective_on(network, Loss::cross_entropy(), &train).expect("objective");
+        let mut solver = Scg::<Array1<f32>>::new(ScgConfig::default()).expect("scg");
+        let schedule = SolverEpochs {
+            epochs: 2,
+            iterations_per_epoch: 1,
+        };
+        let start = TrainStart {
+            epochs_done: 2,
+            samples_seen: 800,
+        };
+        let result = train_solver_from(
+            objective,
+            &test,
+            &mut solver,
+            &schedule,
+            start,
+            Some("null"),
+            |_, _, _| Ok(()),
+        );
+        assert!(matches!(
+            result,
+            Err(ModelError::InvalidArgument {
+                name: "epochs done",
+                ..
+            })
         ));
     }
 

@@ -50,9 +50,10 @@
 use ndarray::{Array1, Zip};
 use opt_core::num_traits::{Float, One, Zero};
 use opt_core::{
-    Counted, IterState, Objective, OptError, Result, Scalar, ScalarOf, Solver, StopReason,
-    VectorSpace, check_len,
+    Counted, IterState, Objective, OptError, Result, SaveState, Scalar, ScalarOf, Solver,
+    StopReason, VectorSpace, check_len,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::bfgs::{
@@ -462,6 +463,156 @@ where
             ("skipped_pairs", self.skipped_pairs as f64),
             ("resets", self.resets as f64),
         ]
+    }
+}
+
+/// A curvature pair of [`LbfgsState`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(serialize = "V: Serialize", deserialize = "V: DeserializeOwned"))]
+pub struct CurvaturePairState<V: VectorSpace> {
+    /// `s_i = x_{i+1} - x_i`.
+    pub s: V,
+    /// `y_i = g_{i+1} - g_i`.
+    pub y: V,
+    /// `rho_i = 1 / (y_i's_i)`.
+    pub rho: V::Scalar,
+}
+
+/// What [`Lbfgs`] carries between iterations: the stored pairs, oldest
+/// first, the direction `p_k` the next iteration searches along (computed
+/// at the end of the previous one), `gamma` and the counters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(serialize = "V: Serialize", deserialize = "V: DeserializeOwned"))]
+pub struct LbfgsState<V: VectorSpace> {
+    /// The history length `m` of the solver that saved it.
+    pub history: usize,
+    /// The stored pairs (at most `m`), oldest first.
+    pub pairs: Vec<CurvaturePairState<V>>,
+    /// `p_k`.
+    pub direction: V,
+    /// `gamma` of `H_k^0 = gamma I`.
+    pub gamma: V::Scalar,
+    /// The last accepted step (metric `step`).
+    pub last_step: f64,
+    /// Metric `skipped_pairs`.
+    pub skipped_pairs: usize,
+    /// Metric `resets`.
+    pub resets: usize,
+}
+
+/// The state is `None` before `init`. Restore it after `init` at the point
+/// where it was saved (`init` recomputes `f` and `g` there; the direction
+/// it computes is replaced by the saved one): the next iterations are then
+/// those of the saved run, bit for bit. A state of another history length,
+/// dimension, or with a pair of non-positive curvature is an
+/// [`OptError::InvalidState`].
+impl<V> SaveState for Lbfgs<V>
+where
+    V: VectorSpace + Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    type State = Option<LbfgsState<V>>;
+
+    fn save_state(&self) -> Self::State {
+        let workspace = self.workspace.as_ref()?;
+        let m = workspace.pairs.len();
+        let pairs = (0..workspace.stored)
+            .rev()
+            .map(|age| {
+                let pair = &workspace.pairs[(workspace.newest + m - age) % m];
+                CurvaturePairState {
+                    s: pair.s.clone(),
+                    y: pair.y.clone(),
+                    rho: pair.rho,
+                }
+            })
+            .collect();
+        Some(LbfgsState {
+            history: self.history,
+            pairs,
+            direction: workspace.direction.clone(),
+            gamma: self.gamma,
+            last_step: self.last_step,
+            skipped_pairs: self.skipped_pairs,
+            resets: self.resets,
+        })
+    }
+
+    fn restore_state(&mut self, state: Self::State) -> Result<()> {
+        let invalid = |text: String| Err(OptError::InvalidState(text));
+        let (state, workspace) = match (state, self.workspace.as_mut()) {
+            (None, None) => return Ok(()),
+            (Some(_), None) => {
+                return invalid(
+                    "L-BFGS state saved after init restored into a solver before its init \
+                     (call init at the saved point first)"
+                        .into(),
+                );
+            }
+            (None, Some(_)) => {
+                return invalid(
+                    "L-BFGS state saved before init restored into an initialised solver".into(),
+                );
+            }
+            (Some(state), Some(workspace)) => (state, workspace),
+        };
+        if state.history != self.history {
+            return invalid(format!(
+                "L-BFGS state of history m = {} restored into a solver of m = {}",
+                state.history, self.history
+            ));
+        }
+        if state.pairs.len() > self.history {
+            return invalid(format!(
+                "{} L-BFGS pairs for a history of {}",
+                state.pairs.len(),
+                self.history
+            ));
+        }
+        let dim = workspace.direction.len();
+        let lengths_fit = state.direction.len() == dim
+            && state
+                .pairs
+                .iter()
+                .all(|p| p.s.len() == dim && p.y.len() == dim);
+        if !lengths_fit {
+            return invalid(format!(
+                "L-BFGS vectors of another length than the problem's dimension {dim}"
+            ));
+        }
+        if let Some(bad) = state
+            .pairs
+            .iter()
+            .position(|p| !(p.rho.is_finite() && p.rho > V::Scalar::zero()))
+        {
+            return invalid(format!(
+                "L-BFGS pair {bad} has rho = {}, not positive and finite",
+                state.pairs[bad].rho
+            ));
+        }
+        if !(state.gamma.is_finite() && state.gamma > V::Scalar::zero()) {
+            return invalid(format!(
+                "L-BFGS gamma = {} is not positive and finite",
+                state.gamma
+            ));
+        }
+        // The pairs go into slots 0, 1, ... by age, the newest last: the
+        // ring's order by age is all the recursion and the next store use.
+        let stored = state.pairs.len();
+        for (slot, pair) in state.pairs.into_iter().enumerate() {
+            workspace.pairs[slot] = CurvaturePair {
+                s: pair.s,
+                y: pair.y,
+                rho: pair.rho,
+            };
+        }
+        workspace.stored = stored;
+        workspace.newest = stored.saturating_sub(1);
+        workspace.direction = state.direction;
+        self.gamma = state.gamma;
+        self.last_step = state.last_step;
+        self.skipped_pairs = state.skipped_pairs;
+        self.resets = state.resets;
+        Ok(())
     }
 }
 

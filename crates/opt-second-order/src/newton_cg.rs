@@ -40,8 +40,8 @@
 use opt_core::line_search::{BacktrackingArmijo, LineSearch, LineSearchOutcome, MoreThuente};
 use opt_core::num_traits::{One, Zero};
 use opt_core::{
-    Counted, IterState, Objective, OptError, Result, Scalar, ScalarOf, Solver, StopReason,
-    VectorSpace, check_len,
+    Counted, IterState, Objective, OptError, Result, SaveState, Scalar, ScalarOf, Solver,
+    StopReason, VectorSpace, check_len,
 };
 use serde::{Deserialize, Serialize};
 
@@ -153,13 +153,21 @@ impl NewtonCgConfig {
     }
 }
 
-/// What the last inner solve and line search did (reported as metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-struct LastIteration {
-    forcing: f64,
-    cg_iterations: usize,
-    negative_curvature: bool,
-    step: f64,
+/// What the last inner solve and line search did (reported as metrics):
+/// the state of [`NewtonCg`] ([`SaveState`]). The next iteration reads
+/// none of it: it depends on `x_k`, `f_k`, `g_k` alone, which `init`
+/// recomputes at a restored point, so a resumed run repeats the saved
+/// run's iterations bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct NewtonCgState {
+    /// `eta_k` of the last inner solve (metric `forcing`).
+    pub forcing: f64,
+    /// CG iterations of the last inner solve (metric `cg_iterations`).
+    pub cg_iterations: usize,
+    /// Whether it stopped at negative curvature (metric `negative_curvature`).
+    pub negative_curvature: bool,
+    /// The last accepted step (metric `step`).
+    pub step: f64,
 }
 
 /// Buffers made once at `init`.
@@ -177,7 +185,7 @@ struct NewtonCgWork<V> {
 pub struct NewtonCg<V> {
     config: NewtonCgConfig,
     work: Option<NewtonCgWork<V>>,
-    last: LastIteration,
+    last: NewtonCgState,
 }
 
 impl<V: VectorSpace> NewtonCg<V> {
@@ -187,7 +195,7 @@ impl<V: VectorSpace> NewtonCg<V> {
         Ok(Self {
             config,
             work: None,
-            last: LastIteration::default(),
+            last: NewtonCgState::default(),
         })
     }
 
@@ -252,7 +260,7 @@ where
         if negative_curvature && inner.iterations == 0 {
             work.direction.assign(&work.minus_grad);
         }
-        self.last = LastIteration {
+        self.last = NewtonCgState {
             forcing,
             cg_iterations: inner.iterations,
             negative_curvature,
@@ -290,6 +298,29 @@ where
             ),
             ("step", self.last.step),
         ]
+    }
+}
+
+impl<V> SaveState for NewtonCg<V> {
+    type State = NewtonCgState;
+
+    fn save_state(&self) -> Self::State {
+        self.last
+    }
+
+    fn restore_state(&mut self, state: Self::State) -> Result<()> {
+        let fits = state.forcing.is_finite()
+            && state.forcing >= 0.0
+            && state.step.is_finite()
+            && state.step >= 0.0;
+        if !fits {
+            return Err(OptError::InvalidState(format!(
+                "Newton-CG forcing {} or step {} is not finite and non-negative",
+                state.forcing, state.step
+            )));
+        }
+        self.last = state;
+        Ok(())
     }
 }
 

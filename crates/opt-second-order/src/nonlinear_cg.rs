@@ -60,9 +60,10 @@
 use opt_core::line_search::{LineSearch, LineSearchOutcome, MoreThuente};
 use opt_core::num_traits::{Float, One, Zero};
 use opt_core::{
-    Counted, IterState, Objective, OptError, Result, Scalar, ScalarOf, Solver, StopReason,
-    VectorSpace, check_len,
+    Counted, IterState, Objective, OptError, Result, SaveState, Scalar, ScalarOf, Solver,
+    StopReason, VectorSpace, check_len,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Largest ratio between a search's first trial step and the previous
@@ -423,6 +424,101 @@ where
                 ("restarts", work.restarts as f64),
             ],
         }
+    }
+}
+
+/// What [`NonlinearCg`] carries between iterations besides `x_k`, `f_k`
+/// and `g_k` (which `init` recomputes at the restored point): the
+/// direction, the restart bookkeeping, `g_k'g_k`, the last step and slope
+/// that give the next search's first trial step (eq. 3.59), and the metrics.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(serialize = "V: Serialize", deserialize = "V: DeserializeOwned"))]
+pub struct NonlinearCgState<V: VectorSpace> {
+    /// `p_k`.
+    pub direction: V,
+    /// Iterations since `p` was last set to `-g`.
+    pub since_restart: usize,
+    /// Whether `p_k = -g_k`.
+    pub steepest: bool,
+    /// `g_k'g_k`.
+    pub grad_sq: ScalarOf<V>,
+    /// `a_{k-1}` and `g_{k-1}'p_{k-1}`; `None` before the first step.
+    pub previous: Option<(ScalarOf<V>, ScalarOf<V>)>,
+    /// The last `beta` (metric).
+    pub beta: ScalarOf<V>,
+    /// Restarts so far (metric).
+    pub restarts: usize,
+}
+
+/// The state is `None` before `init`. Restore it after `init` at the point
+/// where it was saved: the next iterations are then those of the saved
+/// run, bit for bit (the line searches keep no state between searches).
+impl<V, L> SaveState for NonlinearCg<V, L>
+where
+    V: VectorSpace + Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    type State = Option<NonlinearCgState<V>>;
+
+    fn save_state(&self) -> Self::State {
+        self.work.as_ref().map(|work| NonlinearCgState {
+            direction: work.direction.clone(),
+            since_restart: work.since_restart,
+            steepest: work.steepest,
+            grad_sq: work.grad_sq,
+            previous: work.previous,
+            beta: work.beta,
+            restarts: work.restarts,
+        })
+    }
+
+    fn restore_state(&mut self, state: Self::State) -> Result<()> {
+        let invalid = |text: String| Err(OptError::InvalidState(text));
+        let (state, work) = match (state, self.work.as_mut()) {
+            (None, None) => return Ok(()),
+            (Some(_), None) => {
+                return invalid(
+                    "nonlinear CG state saved after init restored into a solver before its init \
+                     (call init at the saved point first)"
+                        .into(),
+                );
+            }
+            (None, Some(_)) => {
+                return invalid(
+                    "nonlinear CG state saved before init restored into an initialised solver"
+                        .into(),
+                );
+            }
+            (Some(state), Some(work)) => (state, work),
+        };
+        if state.direction.len() != work.direction.len() {
+            return invalid(format!(
+                "nonlinear CG direction of {} components for a problem of dimension {}",
+                state.direction.len(),
+                work.direction.len()
+            ));
+        }
+        let positive = |v: ScalarOf<V>| v.is_finite() && v > ScalarOf::<V>::zero();
+        if !(state.grad_sq.is_finite() && state.grad_sq >= ScalarOf::<V>::zero()) {
+            return invalid(format!(
+                "nonlinear CG g'g = {} is not finite and non-negative",
+                state.grad_sq
+            ));
+        }
+        if let Some((step, slope)) = state.previous
+            && !(positive(step) && slope.is_finite())
+        {
+            return invalid(format!(
+                "nonlinear CG last step {step} (slope {slope}) is not positive and finite"
+            ));
+        }
+        work.direction = state.direction;
+        work.since_restart = state.since_restart;
+        work.steepest = state.steepest;
+        work.grad_sq = state.grad_sq;
+        work.previous = state.previous;
+        work.beta = state.beta;
+        work.restarts = state.restarts;
+        Ok(())
     }
 }
 

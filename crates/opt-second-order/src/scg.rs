@@ -104,9 +104,10 @@
 use opt_core::gradient::{GradientAccumulator, accumulate_batch_gradient};
 use opt_core::num_traits::{Float, One, Zero};
 use opt_core::{
-    Counted, FiniteSum, IterState, Objective, OptError, Result, Scalar, ScalarOf, Solver,
-    StopReason, VectorSpace, check_len,
+    Counted, FiniteSum, IterState, Objective, OptError, Result, SaveState, Scalar, ScalarOf,
+    Solver, StopReason, VectorSpace, check_len,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Consecutive failed passes (steps 2-9 with `Delta_k < 0`) after which an
@@ -125,6 +126,14 @@ pub struct ScgConfig {
     pub sigma: f64,
     /// `lambda_1`, the initial scale, in `(0, 1e-6]`.
     pub lambda: f64,
+    /// A floor under the scale: step 7's reduction `lambda / 4` stops at
+    /// `lambda_min`, and `lambda_1` is raised to it. It bounds the step
+    /// along `p_k` by `mu_k / (lambda_min |p_k|^2)` where the estimated
+    /// curvature is small, a trust region in all but name; on mini-batches
+    /// it keeps one batch's flat directions from taking long steps
+    /// (docs/algorithms/minibatch-scg.md). `0`: the paper (no floor
+    /// beyond the smallest normal number).
+    pub lambda_min: f64,
     /// `N` of step 7 (restart when `k mod N = 0`); `None`: the dimension.
     pub restart: Option<usize>,
     /// Relative band in which the comparison uses the trapezoid estimate
@@ -138,6 +147,7 @@ impl Default for ScgConfig {
         Self {
             sigma: 1e-4,
             lambda: 1e-6,
+            lambda_min: 0.0,
             restart: None,
             f_noise: None,
         }
@@ -159,6 +169,13 @@ impl ScgConfig {
                 "lambda",
                 self.lambda,
                 "must lie in (0, 1e-6] (Moller 1993)",
+            ));
+        }
+        if !(self.lambda_min.is_finite() && self.lambda_min >= 0.0) {
+            return Err(OptError::invalid(
+                "lambda_min",
+                self.lambda_min,
+                "must be finite and at least 0",
             ));
         }
         if self.restart == Some(0) {
@@ -203,6 +220,8 @@ struct ScgCore<V: VectorSpace> {
     /// The paper's `k` (passes, starting at 1).
     k: usize,
     lambda: ScalarOf<V>,
+    /// The floor of step 7's reduction (at least the smallest normal number).
+    lambda_min: ScalarOf<V>,
     lambda_bar: ScalarOf<V>,
     success: bool,
     /// `delta_k`, carried over a failure.
@@ -229,12 +248,14 @@ impl<V: VectorSpace> ScgCore<V> {
             Some(value) => T::<V>::of(value),
             None => T::<V>::epsilon().sqrt(),
         };
+        let lambda_min = T::<V>::of(config.lambda_min).max(T::<V>::min_positive_value());
         let mut core = Self {
             sigma: T::<V>::of(config.sigma),
             f_noise,
             restart_every: restart_every.max(1),
             k: 1,
-            lambda: T::<V>::of(config.lambda),
+            lambda: T::<V>::of(config.lambda).max(lambda_min),
+            lambda_min,
             lambda_bar: T::<V>::zero(),
             success: true,
             delta: T::<V>::zero(),
@@ -382,8 +403,8 @@ impl<V: VectorSpace> ScgCore<V> {
                 self.direction_sq = self.direction.dot(&self.direction);
             }
             if comparison >= T::<V>::of(0.75) {
-                // Kept a normal number so that it never underflows to 0.
-                self.lambda = (self.lambda / T::<V>::of(4.0)).max(T::<V>::min_positive_value());
+                // At least lambda_min, a normal number, so never 0.
+                self.lambda = (self.lambda / T::<V>::of(4.0)).max(self.lambda_min);
             }
         } else {
             self.lambda_bar = self.lambda;
@@ -490,6 +511,8 @@ pub struct MinibatchScgConfig {
     pub sigma: f64,
     /// See [`ScgConfig::lambda`].
     pub lambda: f64,
+    /// See [`ScgConfig::lambda_min`].
+    pub lambda_min: f64,
     /// See [`ScgConfig::restart`].
     pub restart: Option<usize>,
     /// See [`ScgConfig::f_noise`].
@@ -503,6 +526,12 @@ pub struct MinibatchScgConfig {
     pub batches_every: usize,
     /// Seed of the batch shuffle.
     pub seed: u64,
+    /// Report the full objective's value and gradient after each iteration
+    /// (evaluated uncounted, for monitoring and the runner's stopping
+    /// tests); `false` reports the current batch's `E_B` and `E_B'`
+    /// instead, which saves a pass over the whole set per iteration (a
+    /// training loop that evaluates the loss once per epoch wants this).
+    pub full_objective: bool,
 }
 
 impl Default for MinibatchScgConfig {
@@ -511,12 +540,14 @@ impl Default for MinibatchScgConfig {
         Self {
             sigma: scg.sigma,
             lambda: scg.lambda,
+            lambda_min: scg.lambda_min,
             restart: scg.restart,
             f_noise: scg.f_noise,
             batch_size: None,
             micro_batch: None,
             batches_every: 1,
             seed: 0,
+            full_objective: true,
         }
     }
 }
@@ -527,6 +558,7 @@ impl MinibatchScgConfig {
         ScgConfig {
             sigma: self.sigma,
             lambda: self.lambda,
+            lambda_min: self.lambda_min,
             restart: self.restart,
             f_noise: self.f_noise,
         }
@@ -575,7 +607,9 @@ impl MinibatchScgConfig {
 ///   uncounted [`Counted::inner`] problem (the runner's convention for
 ///   mini-batch methods, as in `StepperSolver`), so the evaluation counts
 ///   are the method's own: one `f`, one `grad` and `|b|` samples per
-///   micro-batch call `b`.
+///   micro-batch call `b`. With `full_objective = false` it holds the
+///   current batch's `E_B`, `E_B'` instead (no extra pass; the runner's
+///   gradient tolerance then tests the batch gradient).
 #[derive(Debug, Clone)]
 pub struct MinibatchScg<V: VectorSpace> {
     config: MinibatchScgConfig,
@@ -632,6 +666,23 @@ fn batch_evaluation<P: FiniteSum>(
 }
 
 impl<V: VectorSpace> MinibatchWork<V> {
+    /// Put the full objective (uncounted) or the current batch's value and
+    /// gradient at `state.x` into `state`.
+    fn report<P: FiniteSum<Vector = V>>(
+        &self,
+        problem: &Counted<P>,
+        full_objective: bool,
+        state: &mut IterState<V>,
+    ) -> Result<()> {
+        if full_objective {
+            state.f = problem.inner().value_and_grad(&state.x, &mut state.grad)?;
+        } else {
+            state.f = self.batch_value;
+            state.grad.assign(&self.batch_grad);
+        }
+        Ok(())
+    }
+
     /// Draw batches until one has a nonzero gradient at `x` (at most an
     /// epoch's worth); `true` when one was found.
     fn new_batch<P: FiniteSum<Vector = V>>(&mut self, problem: &Counted<P>, x: &V) -> Result<bool> {
@@ -689,8 +740,8 @@ where
         };
         work.new_batch(problem, &state.x)?;
         work.core.restart(&work.batch_grad);
+        work.report(problem, self.config.full_objective, state)?;
         self.work = Some(work);
-        state.f = problem.inner().value_and_grad(&state.x, &mut state.grad)?;
         Ok(())
     }
 
@@ -732,7 +783,7 @@ where
         *since_new_batch += 1;
         match outcome {
             Iteration::Moved => {
-                state.f = problem.inner().value_and_grad(&state.x, &mut state.grad)?;
+                work.report(problem, self.config.full_objective, state)?;
                 Ok(None)
             }
             // Only with the whole set as the batch: a partial batch with a
@@ -751,6 +802,240 @@ where
                 metrics
             }
         }
+    }
+}
+
+/// What [`Scg`] and [`MinibatchScg`] carry from one pass to the next
+/// besides `w_k`, `E(w_k)` and `E'(w_k)` (which `init` recomputes at the
+/// restored point) and the hyperparameters: the paper's `k`, `lambda_k`,
+/// `lambda_bar_k`, `success`, `delta_k`, `p_k` and `|p_k|^2`, and the
+/// reported metrics.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(serialize = "V: Serialize", deserialize = "V: DeserializeOwned"))]
+pub struct ScgCoreState<V: VectorSpace> {
+    /// The paper's `k` (passes so far plus 1).
+    pub k: usize,
+    /// `lambda_k` of the next pass.
+    pub lambda: ScalarOf<V>,
+    /// `lambda_bar_k` of the next pass.
+    pub lambda_bar: ScalarOf<V>,
+    /// Whether the last pass succeeded (the next one then probes step 2).
+    pub success: bool,
+    /// `delta_k`, carried over a failure.
+    pub delta: ScalarOf<V>,
+    /// `p_k`.
+    pub direction: V,
+    /// `|p_k|^2`.
+    pub direction_sq: ScalarOf<V>,
+    /// `sigma_k` of the last probe (metric `sigma`).
+    pub sigma_k: ScalarOf<V>,
+    /// The last accepted step (metric `alpha`).
+    pub alpha: ScalarOf<V>,
+    /// `Delta_k` of the last accepted step (metric `comparison`).
+    pub comparison: ScalarOf<V>,
+    /// Metric `restarts`.
+    pub restarts: usize,
+    /// Metric `rejections`.
+    pub rejections: usize,
+    /// Metric `trapezoid`.
+    pub trapezoid: usize,
+}
+
+impl<V: VectorSpace> ScgCore<V> {
+    fn save(&self) -> ScgCoreState<V> {
+        ScgCoreState {
+            k: self.k,
+            lambda: self.lambda,
+            lambda_bar: self.lambda_bar,
+            success: self.success,
+            delta: self.delta,
+            direction: self.direction.clone(),
+            direction_sq: self.direction_sq,
+            sigma_k: self.sigma_k,
+            alpha: self.alpha,
+            comparison: self.comparison,
+            restarts: self.restarts,
+            rejections: self.rejections,
+            trapezoid: self.trapezoid,
+        }
+    }
+
+    /// Take `state` after checking that it fits (the length of `p_k`, a
+    /// positive `k`, finite scalars, a positive `lambda`).
+    fn restore(&mut self, state: ScgCoreState<V>) -> Result<()> {
+        type T<V> = ScalarOf<V>;
+        if state.direction.len() != self.direction.len() {
+            return Err(OptError::InvalidState(format!(
+                "SCG direction of {} components for a problem of dimension {}",
+                state.direction.len(),
+                self.direction.len()
+            )));
+        }
+        if state.k == 0 {
+            return Err(OptError::InvalidState(
+                "SCG pass count k = 0 (it starts at 1)".into(),
+            ));
+        }
+        if !(state.lambda.is_finite() && state.lambda > T::<V>::zero()) {
+            return Err(OptError::InvalidState(format!(
+                "SCG scale lambda = {} is not positive and finite",
+                state.lambda
+            )));
+        }
+        for (name, value) in [
+            ("lambda_bar", state.lambda_bar),
+            ("delta", state.delta),
+            ("|p|^2", state.direction_sq),
+        ] {
+            if !value.is_finite() {
+                return Err(OptError::InvalidState(format!(
+                    "SCG {name} = {value} is not finite"
+                )));
+            }
+        }
+        let ScgCoreState {
+            k,
+            lambda,
+            lambda_bar,
+            success,
+            delta,
+            direction,
+            direction_sq,
+            sigma_k,
+            alpha,
+            comparison,
+            restarts,
+            rejections,
+            trapezoid,
+        } = state;
+        self.k = k;
+        self.lambda = lambda;
+        self.lambda_bar = lambda_bar;
+        self.success = success;
+        self.delta = delta;
+        self.direction = direction;
+        self.direction_sq = direction_sq;
+        self.sigma_k = sigma_k;
+        self.alpha = alpha;
+        self.comparison = comparison;
+        self.restarts = restarts;
+        self.rejections = rejections;
+        self.trapezoid = trapezoid;
+        Ok(())
+    }
+}
+
+/// `Err` unless a saved state and the solver agree on having been
+/// initialised.
+fn check_initialised(method: &str, saved: bool, solver: bool) -> Result<()> {
+    match (saved, solver) {
+        (true, false) => Err(OptError::InvalidState(format!(
+            "{method} state saved after init restored into a solver before its init \
+             (call init at the saved point first)"
+        ))),
+        (false, true) => Err(OptError::InvalidState(format!(
+            "{method} state saved before init restored into an initialised solver"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The state is `None` before `init`. Restore it after `init` at the point
+/// where it was saved: `init` recomputes `E` and `E'` there, the state
+/// supplies the rest, and the next iterations are those the saved run
+/// would have made, bit for bit.
+impl<V> SaveState for Scg<V>
+where
+    V: VectorSpace + Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    type State = Option<ScgCoreState<V>>;
+
+    fn save_state(&self) -> Self::State {
+        self.core.as_ref().map(ScgCore::save)
+    }
+
+    fn restore_state(&mut self, state: Self::State) -> Result<()> {
+        check_initialised("SCG", state.is_some(), self.core.is_some())?;
+        match (state, self.core.as_mut()) {
+            (Some(state), Some(core)) => core.restore(state),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The state of [`MinibatchScg`]'s batch sampler: the current shuffle, the
+/// current batch's place in it and the generator's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSamplerState {
+    /// The shuffle of `0..n` of the current epoch of batches.
+    pub order: Vec<usize>,
+    /// The current batch is `order[start..end]`.
+    pub start: usize,
+    /// See `start`.
+    pub end: usize,
+    /// The SplitMix64 state.
+    pub rng: u64,
+}
+
+/// What [`MinibatchScg`] carries between iterations (`None` before `init`;
+/// restore it after `init` at the saved point, as for [`Scg`]). After a
+/// restore the iteration state's `f` and `grad` are still those `init`
+/// reported; the next iteration reads neither (it works on the restored
+/// batch's `E_B`, `E_B'`) and overwrites both.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(serialize = "V: Serialize", deserialize = "V: DeserializeOwned"))]
+pub struct MinibatchScgState<V: VectorSpace> {
+    /// The SCG iteration on the current batch.
+    pub core: ScgCoreState<V>,
+    /// Where the batches are.
+    pub sampler: BatchSamplerState,
+    /// `E_B` at the current point.
+    pub batch_value: ScalarOf<V>,
+    /// `E_B'` at the current point.
+    pub batch_grad: V,
+    /// Iterations on the current batch.
+    pub since_new_batch: usize,
+}
+
+impl<V> SaveState for MinibatchScg<V>
+where
+    V: VectorSpace + Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    type State = Option<MinibatchScgState<V>>;
+
+    fn save_state(&self) -> Self::State {
+        self.work.as_ref().map(|work| MinibatchScgState {
+            core: work.core.save(),
+            sampler: work.sampler.save(),
+            batch_value: work.batch_value,
+            batch_grad: work.batch_grad.clone(),
+            since_new_batch: work.since_new_batch,
+        })
+    }
+
+    fn restore_state(&mut self, state: Self::State) -> Result<()> {
+        check_initialised("mini-batch SCG", state.is_some(), self.work.is_some())?;
+        let (Some(state), Some(work)) = (state, self.work.as_mut()) else {
+            return Ok(());
+        };
+        if state.batch_grad.len() != work.batch_grad.len() {
+            return Err(OptError::InvalidState(format!(
+                "mini-batch SCG batch gradient of {} components for a problem of dimension {}",
+                state.batch_grad.len(),
+                work.batch_grad.len()
+            )));
+        }
+        // Check everything before changing anything.
+        let mut core = work.core.clone();
+        core.restore(state.core)?;
+        let mut sampler = work.sampler.clone();
+        sampler.restore(state.sampler)?;
+        work.core = core;
+        work.sampler = sampler;
+        work.batch_value = state.batch_value;
+        work.batch_grad = state.batch_grad;
+        work.since_new_batch = state.since_new_batch;
+        Ok(())
     }
 }
 
@@ -808,6 +1093,49 @@ impl BatchSampler {
 
     fn current(&self) -> &[usize] {
         &self.order[self.start..self.end]
+    }
+
+    fn save(&self) -> BatchSamplerState {
+        BatchSamplerState {
+            order: self.order.clone(),
+            start: self.start,
+            end: self.end,
+            rng: self.rng.0,
+        }
+    }
+
+    /// Take `state` if its order is a permutation of `0..n` and its batch
+    /// a range of it of at most `batch_size` samples.
+    fn restore(&mut self, state: BatchSamplerState) -> Result<()> {
+        let n = self.order.len();
+        if state.order.len() != n {
+            return Err(OptError::InvalidState(format!(
+                "batch order of {} samples for a problem of {n}",
+                state.order.len()
+            )));
+        }
+        let mut seen = vec![false; n];
+        for &index in &state.order {
+            if index >= n || std::mem::replace(&mut seen[index], true) {
+                return Err(OptError::InvalidState(format!(
+                    "batch order is not a permutation of 0..{n} (index {index})"
+                )));
+            }
+        }
+        if !(state.start <= state.end
+            && state.end <= n
+            && state.end - state.start <= self.batch_size)
+        {
+            return Err(OptError::InvalidState(format!(
+                "batch {}..{} is not a range of at most {} of {n} samples",
+                state.start, state.end, self.batch_size
+            )));
+        }
+        self.order = state.order;
+        self.start = state.start;
+        self.end = state.end;
+        self.rng = SplitMix64(state.rng);
+        Ok(())
     }
 }
 

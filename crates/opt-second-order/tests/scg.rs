@@ -79,6 +79,40 @@ fn two_iterations_on_a_quadratic_follow_the_paper() {
     assert_eq!((evals.f, evals.grad), (5, 5));
 }
 
+/// A floor under lambda: the first step uses `lambda_1 = lambda_min`
+/// (raised from the paper's 1e-6), step 7's quartering stops at the floor,
+/// and the step along `p` is `mu / (p'Ap + lambda_min |p|^2)`, shorter
+/// than the paper's.
+#[test]
+fn lambda_min_floors_the_scale_and_shortens_the_step() {
+    let a = array![[4.0, 1.0, 0.5], [1.0, 3.0, -0.5], [0.5, -0.5, 2.0]];
+    let b = array![1.0, -2.0, 0.5];
+    let problem = Counted::new(DenseQuadratic::new(a.clone(), b.clone()).unwrap());
+    let lambda_min = 2.0;
+    let mut scg = Scg::new(ScgConfig {
+        lambda_min,
+        ..ScgConfig::default()
+    })
+    .unwrap();
+    let x0 = array![0.3, 0.2, -0.1];
+    let mut state = IterState::new(x0.clone());
+    scg.init(&problem, &mut state).unwrap();
+    let r1 = b.clone() - a.dot(&x0);
+    let delta1 = r1.dot(&a.dot(&r1)) + lambda_min * r1.dot(&r1);
+    let x1 = &x0 + &(&r1 * (r1.dot(&r1) / delta1));
+    assert_eq!(scg.next_iter(&problem, &mut state).unwrap(), None);
+    assert!(relative_error(&state.x, &x1) < 1e-10, "{} vs {x1}", state.x);
+    for _ in 0..200 {
+        if scg.next_iter(&problem, &mut state).unwrap().is_some() {
+            break;
+        }
+        let lambda = metric(&scg_metrics::<DenseQuadratic>(&scg), "lambda");
+        assert!(lambda >= lambda_min, "lambda {lambda} below the floor");
+    }
+    // still converges: the floor damps, it does not stop the method
+    assert!(state.grad.norm_inf() < 1e-8, "{}", state.grad);
+}
+
 /// Step 4 along a direction of negative curvature: `f = (-x_1^2 + 2 x_2^2)/2`
 /// from `(1, 0.1)`, where `p'Ap = -0.92 |p|^2 / 1.04 < 0`.
 #[test]
@@ -378,6 +412,20 @@ fn bad_hyperparameters_are_rejected_by_name() {
                 ..base.clone()
             },
             "sigma",
+        ),
+        (
+            ScgConfig {
+                lambda_min: -1.0,
+                ..base.clone()
+            },
+            "lambda_min",
+        ),
+        (
+            ScgConfig {
+                lambda_min: f64::INFINITY,
+                ..base.clone()
+            },
+            "lambda_min",
         ),
         (
             ScgConfig {
