@@ -5,6 +5,8 @@
 //! - `bench`: the built-in suite, writing `report.md`, `results.json` and plots;
 //! - `data`: a built-in data set written in the CSV format, for peers;
 //! - `train`: a network of `opt-models` trained by any optimizer;
+//! - `landscape`: a trained network's loss along a line and on a plane,
+//!   with its trajectory (SVG, PNG, JSON);
 //! - `ci`: what `.ci/run` does.
 
 use std::fs::File;
@@ -17,6 +19,7 @@ use opt_bench::data::export_data_set;
 use opt_bench::report::{BenchOptions, run_bench};
 use opt_bench::run::{DEFAULT_MAX_ITERS, RunOptions, run_specs};
 
+mod landscape;
 mod train;
 
 #[derive(Debug, Parser)]
@@ -42,6 +45,10 @@ enum Commands {
     /// Train a network (mlp, cnn) on digits or an IDX directory with any
     /// optimizer; per epoch train loss, test loss, test accuracy, seconds.
     Train(train::TrainArgs),
+    /// Train a network as `train` does and draw its loss landscape: along
+    /// the line from the initial to the final parameters, and on a plane
+    /// (random filter-normalised or PCA directions) with the trajectory.
+    Landscape(landscape::LandscapeArgs),
     /// Run what CI runs: fmt, clippy, tests, the quick benchmark.
     Ci,
 }
@@ -131,6 +138,9 @@ fn main() -> ExitCode {
         Commands::Bench(args) => bench(args),
         Commands::Data(args) => data(args),
         Commands::Train(args) => train::train(args),
+        Commands::Landscape(args) => {
+            landscape::landscape(args, workspace_root().join("target/opt-bench/landscape"))
+        }
         Commands::Ci => ci(),
     };
     match outcome {

@@ -27,34 +27,21 @@ use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device};
+use candle_core::Device;
 use clap::Args;
-use ndarray::Array1;
 use opt_bench::Spec;
-use opt_bench::optimizers::{F32_STEPPER_NAMES, build_stepper_f32};
+use opt_bench::optimizers::CheckpointStepper;
+use opt_bench::training::{self, TrainingMethod, training_method};
 use opt_core::FiniteSum;
 use opt_models::checkpoint::{RunSettings, load_checkpoint, save_checkpoint};
 use opt_models::data::{Dataset, digits, load_idx_dir};
 use opt_models::loss::Loss;
-use opt_models::network::{Cnn, CnnConfig, Mlp, MlpConfig, Network};
-use opt_models::objective::NetworkObjective;
+use opt_models::network::Network;
 use opt_models::train::{
     CheckpointSolver, EpochRecord, SolverEpochs, TrainConfig, TrainReport, TrainStart,
     objective_on, train_solver_from, train_stepper_from,
 };
-use opt_second_order::lbfgs::Lbfgs;
-use opt_second_order::newton_cg::{Forcing, NewtonCg, NewtonCgConfig};
-use opt_second_order::nonlinear_cg::{NonlinearCg, NonlinearCgConfig};
-use opt_second_order::scg::{MinibatchScg, MinibatchScgConfig, Scg};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
-
-/// The solvers `train` runs besides the first-order steppers.
-const SOLVER_NAMES: &[&str] = &["scg", "lbfgs", "cg", "newton-cg"];
-
-/// Hidden width of the MLP (`inputs-128-classes`, ReLU).
-const MLP_HIDDEN: usize = 128;
+use serde_json::{Value, json};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -287,23 +274,10 @@ pub(crate) fn build_network(
     seed: u64,
     device: &Device,
 ) -> Result<Box<dyn Network>, String> {
-    let classes = data.num_classes();
-    let network: Box<dyn Network> = match name {
-        "mlp" => {
-            let config = MlpConfig::new(data.feature_len(), &[MLP_HIDDEN], classes);
-            Box::new(Mlp::new_on(&config, seed, DType::F32, device).map_err(|e| e.to_string())?)
-        }
-        "cnn" => {
-            let (c, h, w) = data.image_shape();
-            let config = CnnConfig::new([c, h, w], classes);
-            Box::new(Cnn::new_on(&config, seed, DType::F32, device).map_err(|e| e.to_string())?)
-        }
-        other => return Err(format!("unknown model `{other}`; expected mlp or cnn")),
-    };
-    Ok(network)
+    training::build_network(name, data, seed, device).map_err(|e| e.to_string())
 }
 
-pub(crate) type Objective = NetworkObjective<Box<dyn Network>, f32>;
+pub(crate) use opt_bench::training::TrainObjective as Objective;
 
 pub(crate) fn run_optimizer(
     spec: &Spec,
@@ -312,176 +286,94 @@ pub(crate) fn run_optimizer(
     args: &TrainArgs,
     on_epoch: impl FnMut(&EpochRecord),
 ) -> Result<TrainReport, String> {
-    let text = |e: &dyn std::fmt::Display| e.to_string();
-    let full_batch = SolverEpochs {
-        epochs: args.epochs,
-        iterations_per_epoch: 1,
-    };
-    let no_accumulation = |name: &str| -> Result<(), String> {
-        match args.accumulate {
-            Some(_) => Err(format!(
-                "--accumulate applies to first-order methods and scg, not to {name}"
-            )),
-            None => Ok(()),
-        }
-    };
-    match spec.name.as_str() {
-        "scg" => {
-            let mut config: MinibatchScgConfig =
-                config_from_spec(spec, &MinibatchScgConfig::default())?;
-            if config.micro_batch.is_none() {
-                config.micro_batch = args.accumulate;
-            }
-            if spec.get_str("seed").is_none() {
-                config.seed = args.seed;
-            }
-            // the loop evaluates the training loss once per epoch: no
-            // full pass after every mini-batch iteration unless asked
-            if spec.get_str("full_objective").is_none() {
-                config.full_objective = false;
-            }
-            let n = objective.num_samples();
-            match config.batch_size.filter(|&b| b < n) {
-                None if config.micro_batch.is_none() => {
-                    let mut solver = Scg::<Array1<f32>>::new(config.scg()).map_err(|e| text(&e))?;
-                    run_solver(
-                        "scg",
-                        &mut solver,
-                        objective,
-                        test,
-                        &full_batch,
-                        args,
-                        on_epoch,
-                    )
-                }
-                batch => {
-                    let batch = batch.unwrap_or(n);
-                    let mut solver =
-                        MinibatchScg::<Array1<f32>>::new(config).map_err(|e| text(&e))?;
-                    let schedule = SolverEpochs {
-                        epochs: args.epochs,
-                        iterations_per_epoch: n.div_ceil(batch),
-                    };
-                    let kind = "minibatch-scg";
-                    run_solver(
-                        kind,
-                        &mut solver,
-                        objective,
-                        test,
-                        &schedule,
-                        args,
-                        on_epoch,
-                    )
-                }
-            }
-        }
-        "lbfgs" => {
-            no_accumulation("lbfgs")?;
-            spec.check_keys(&["m"]).map_err(|e| text(&e))?;
-            let m = spec.get_usize("m").map_err(|e| text(&e))?.unwrap_or(10);
-            let mut solver = Lbfgs::<Array1<f32>>::new(m).map_err(|e| text(&e))?;
-            run_solver(
-                "lbfgs",
-                &mut solver,
-                objective,
-                test,
-                &full_batch,
-                args,
-                on_epoch,
-            )
-        }
-        "cg" => {
-            no_accumulation("cg")?;
-            let config: NonlinearCgConfig = config_from_spec(spec, &NonlinearCgConfig::default())?;
-            let mut solver = NonlinearCg::<Array1<f32>, _>::new(config).map_err(|e| text(&e))?;
-            run_solver(
-                "cg",
-                &mut solver,
-                objective,
-                test,
-                &full_batch,
-                args,
-                on_epoch,
-            )
-        }
-        "newton-cg" => {
-            no_accumulation("newton-cg")?;
-            let config = newton_cg_config(spec)?;
-            let mut solver = NewtonCg::<Array1<f32>>::new(config).map_err(|e| text(&e))?;
-            run_solver(
-                "newton-cg",
-                &mut solver,
-                objective,
-                test,
-                &full_batch,
-                args,
-                on_epoch,
-            )
-        }
-        name if !F32_STEPPER_NAMES.contains(&name) => {
-            let mut valid: Vec<&str> = F32_STEPPER_NAMES.to_vec();
-            valid.extend(SOLVER_NAMES);
-            Err(format!(
-                "unknown optimizer `{name}` for training; expected one of {}",
-                valid.join(", ")
-            ))
-        }
-        _ => {
-            let mut stepper = build_stepper_f32(spec).map_err(|e| text(&e))?;
-            let config = TrainConfig {
+    let method = training_method(spec, objective.num_samples(), args.seed, args.accumulate)
+        .map_err(|e| e.to_string())?;
+    match method {
+        TrainingMethod::Stepper(stepper) => run_stepper(stepper, objective, test, args, on_epoch),
+        TrainingMethod::Solver {
+            kind,
+            mut solver,
+            iterations_per_epoch,
+        } => {
+            let schedule = SolverEpochs {
                 epochs: args.epochs,
-                batch_size: args.batch_size,
-                micro_batch: args.accumulate,
-                seed: args.seed,
+                iterations_per_epoch,
             };
-            let settings = run_settings(args);
-            let mut start = TrainStart::default();
-            let mut records = Vec::new();
-            if let Some(dir) = &args.resume {
-                let resumed =
-                    |e: &dyn std::fmt::Display| format!("--resume {}: {e}", dir.display());
-                let state = load_checkpoint(dir, objective.network(), &settings)
-                    .map_err(|e| resumed(&e))?;
-                if state.epochs_done >= args.epochs {
-                    return Err(resumed(&format!(
-                        "the checkpoint has {} epochs done; give --epochs above that",
-                        state.epochs_done
-                    )));
-                }
-                stepper
-                    .restore_state_json(&state.optimizer_state.to_string())
-                    .map_err(|e| resumed(&e))?;
-                start = TrainStart {
-                    epochs_done: state.epochs_done,
-                    samples_seen: state.samples_seen(),
-                };
-                records = state.records;
-            }
-            let checkpoint_dir = args.checkpoint.as_ref().or(args.resume.as_ref());
-            let mut on_epoch = on_epoch;
-            let report = train_stepper_from(
-                &objective,
+            run_solver(
+                kind,
+                &mut *solver,
+                objective,
                 test,
-                &mut stepper,
-                &config,
-                start,
-                |record, stepper| {
-                    on_epoch(record);
-                    records.push(record.clone());
-                    if let Some(dir) = checkpoint_dir {
-                        let state = stepper.state_json()?;
-                        save_checkpoint(dir, objective.network(), &settings, &records, &state)?;
-                    }
-                    Ok(())
-                },
+                &schedule,
+                args,
+                on_epoch,
             )
-            .map_err(|e| text(&e))?;
-            Ok(TrainReport {
-                epochs: records,
-                stopped_early: report.stopped_early,
-            })
         }
     }
+}
+
+/// Train with a first-order `stepper` over shuffled batches of
+/// `--batch-size`, writing a checkpoint after every epoch with
+/// `--checkpoint` and continuing one with `--resume` (module doc).
+fn run_stepper(
+    mut stepper: Box<dyn CheckpointStepper>,
+    objective: Objective,
+    test: &Dataset,
+    args: &TrainArgs,
+    on_epoch: impl FnMut(&EpochRecord),
+) -> Result<TrainReport, String> {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    let config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        micro_batch: args.accumulate,
+        seed: args.seed,
+    };
+    let settings = run_settings(args);
+    let mut start = TrainStart::default();
+    let mut records = Vec::new();
+    if let Some(dir) = &args.resume {
+        let resumed = |e: &dyn std::fmt::Display| format!("--resume {}: {e}", dir.display());
+        let state =
+            load_checkpoint(dir, objective.network(), &settings).map_err(|e| resumed(&e))?;
+        if state.epochs_done >= args.epochs {
+            return Err(resumed(&format!(
+                "the checkpoint has {} epochs done; give --epochs above that",
+                state.epochs_done
+            )));
+        }
+        stepper
+            .restore_state_json(&state.optimizer_state.to_string())
+            .map_err(|e| resumed(&e))?;
+        start = TrainStart {
+            epochs_done: state.epochs_done,
+            samples_seen: state.samples_seen(),
+        };
+        records = state.records;
+    }
+    let checkpoint_dir = args.checkpoint.as_ref().or(args.resume.as_ref());
+    let mut on_epoch = on_epoch;
+    let report = train_stepper_from(
+        &objective,
+        test,
+        &mut stepper,
+        &config,
+        start,
+        |record, stepper| {
+            on_epoch(record);
+            records.push(record.clone());
+            if let Some(dir) = checkpoint_dir {
+                let state = stepper.state_json()?;
+                save_checkpoint(dir, objective.network(), &settings, &records, &state)?;
+            }
+            Ok(())
+        },
+    )
+    .map_err(|e| text(&e))?;
+    Ok(TrainReport {
+        epochs: records,
+        stopped_early: report.stopped_early,
+    })
 }
 
 /// What a checkpoint of this run must share with the run resuming it.
@@ -509,7 +401,7 @@ fn run_solver<S>(
     mut on_epoch: impl FnMut(&EpochRecord),
 ) -> Result<TrainReport, String>
 where
-    S: CheckpointSolver<Objective>,
+    S: CheckpointSolver<Objective> + ?Sized,
 {
     let settings = run_settings(args);
     let mut start = TrainStart::default();
@@ -566,79 +458,4 @@ where
         epochs: records,
         stopped_early: report.stopped_early,
     })
-}
-
-/// `newton-cg[:forcing=superlinear|quadratic][,eta=E][,max_cg_iters=N]`, the
-/// keys of the benchmark registry's `newton-cg` (a constant forcing term
-/// `eta` instead of a sequence; `max_cg_iters` Hessian-vector products per
-/// inner solve, default the dimension); strong Wolfe line search.
-fn newton_cg_config(spec: &Spec) -> Result<NewtonCgConfig, String> {
-    let text = |e: &dyn std::fmt::Display| e.to_string();
-    spec.check_keys(&["forcing", "eta", "max_cg_iters"])
-        .map_err(|e| text(&e))?;
-    let eta = spec.get_f64("eta").map_err(|e| text(&e))?;
-    let forcing = match (spec.get_str("forcing"), eta) {
-        (None | Some("constant"), Some(eta)) => Forcing::Constant(eta),
-        (None, None) => Forcing::Superlinear,
-        (Some("superlinear"), None) => Forcing::Superlinear,
-        (Some("quadratic"), None) => Forcing::Quadratic,
-        (Some("constant"), None) => {
-            return Err(text(&spec.invalid(
-                "forcing",
-                "constant",
-                "give the constant as `eta=E`",
-            )));
-        }
-        (Some(other), None) => {
-            return Err(text(&spec.invalid(
-                "forcing",
-                other,
-                "expected superlinear, quadratic or constant",
-            )));
-        }
-        (Some(other), Some(eta)) => {
-            return Err(text(&spec.invalid(
-                "eta",
-                eta,
-                format!("a constant forcing term excludes `forcing={other}`"),
-            )));
-        }
-    };
-    Ok(NewtonCgConfig {
-        forcing,
-        max_cg_iters: spec.get_usize("max_cg_iters").map_err(|e| text(&e))?,
-        ..NewtonCgConfig::default()
-    })
-}
-
-/// A configuration struct from a spec: its serde fields are the valid keys;
-/// a value that reads as an integer, a number or `true`/`false` is given
-/// as such, anything else as a string.
-fn config_from_spec<C: Serialize + DeserializeOwned>(
-    spec: &Spec,
-    defaults: &C,
-) -> Result<C, String> {
-    let Ok(Value::Object(mut fields)) = serde_json::to_value(defaults) else {
-        return Err(format!("{}: the configuration is not a record", spec.name));
-    };
-    let valid: Vec<&str> = fields.keys().map(String::as_str).collect();
-    spec.check_keys(&valid).map_err(|e| e.to_string())?;
-    let mut given = Map::new();
-    for (key, raw) in spec.args() {
-        let value = if let Ok(integer) = raw.parse::<u64>() {
-            Value::from(integer)
-        } else if let Ok(number) = raw.parse::<f64>() {
-            serde_json::Number::from_f64(number)
-                .map(Value::Number)
-                .ok_or_else(|| format!("invalid {key} = {raw}: not finite"))?
-        } else if let Ok(flag) = raw.parse::<bool>() {
-            Value::Bool(flag)
-        } else {
-            Value::String(raw.clone())
-        };
-        given.insert(key.clone(), value);
-    }
-    fields.extend(given);
-    serde_json::from_value(Value::Object(fields))
-        .map_err(|e| format!("invalid optimizer `{}`: {e}", spec.name))
 }

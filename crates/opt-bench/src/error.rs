@@ -75,6 +75,9 @@ pub enum BenchError {
     /// An error from the optimization core (shape mismatch, bad batch, ...).
     #[error(transparent)]
     Opt(#[from] OptError),
+    /// An error from a network, its data or its training loop.
+    #[error(transparent)]
+    Model(#[from] opt_models::ModelError),
 }
 
 /// The crate's result type.

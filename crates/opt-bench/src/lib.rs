@@ -38,7 +38,9 @@ pub mod data;
 pub mod error;
 pub mod finite_sum_suite;
 pub mod first_order_suite;
+pub mod landscape_plot;
 pub mod least_squares_suite;
+pub mod networks_suite;
 pub mod optimizers;
 pub mod plot;
 pub mod problems;
@@ -47,6 +49,7 @@ pub mod run;
 pub mod spec;
 pub mod synthetic;
 pub mod throughput;
+pub mod training;
 pub mod unconstrained_suite;
 
 pub use error::{BenchError, Result};

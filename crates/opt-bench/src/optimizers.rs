@@ -31,6 +31,7 @@ use crate::spec::Spec;
 mod second_order;
 
 pub use second_order::SECOND_ORDER_NAMES;
+pub(crate) use second_order::config_from_spec;
 
 /// The optimizer names this registry builds.
 pub const OPTIMIZER_NAMES: &[&str] = &[

@@ -17,6 +17,7 @@ use crate::first_order_suite::{ProblemResult, render_first_order, run_first_orde
 use crate::least_squares_suite::{
     LeastSquaresResult, render_least_squares, run_least_squares_suite,
 };
+use crate::networks_suite::{NetworksResult, render_networks, run_networks_suite};
 use crate::plot::{LogChart, Series, TrajectoryChart, write_chart};
 use crate::run::{RunOptions, RunRecord, run_specs};
 use crate::throughput::{ThroughputRow, measure_all, render_throughput};
@@ -137,6 +138,7 @@ struct Results<'a> {
     finite_sum: Vec<FiniteSumResult>,
     unconstrained: UnconstrainedResult,
     least_squares: LeastSquaresResult,
+    networks: NetworksResult,
     throughput: Vec<ThroughputRow>,
 }
 
@@ -184,6 +186,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
     let (unconstrained, unconstrained_files) = run_unconstrained_suite(options.quick, out)?;
     files.extend(unconstrained_files);
     let least_squares = run_least_squares_suite(options.quick)?;
+    let (networks, networks_files) = run_networks_suite(options.quick, out)?;
+    files.extend(networks_files);
     let sizes: &[usize] = if options.quick {
         &[100_000, 1_000_000]
     } else {
@@ -215,6 +219,7 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
         finite_sum,
         unconstrained,
         least_squares,
+        networks,
         throughput,
     };
     let json_path = out.join("results.json");
@@ -238,7 +243,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<BenchSummary> {
             .map(|p| p.runs.len())
             .sum::<usize>()
         + results.unconstrained.runs.len()
-        + results.least_squares.runs.len();
+        + results.least_squares.runs.len()
+        + results.networks.runs.len();
     let mut written = vec![report_path, json_path];
     written.extend(files);
     Ok(BenchSummary {
@@ -382,6 +388,7 @@ fn render_report(results: &Results<'_>, files: &[PathBuf], out: &Path) -> String
     text.push_str(&render_finite_sum(&results.finite_sum));
     text.push_str(&render_unconstrained(&results.unconstrained));
     text.push_str(&render_least_squares(&results.least_squares));
+    text.push_str(&render_networks(&results.networks));
     text.push_str(&render_throughput(&results.throughput));
     text
 }

@@ -19,6 +19,11 @@
 //! update) up to `n = 1000`; Gauss-Newton and Levenberg-Marquardt (with
 //! tolerances 1e-15, so that the gradient test decides) only on sums of
 //! squares (the MGH set). Pairs not run are listed with the reason.
+//!
+//! A separate figure, `rosenbrock-paths.{svg,png,gif}`, draws the paths
+//! of [`FIGURE_METHODS`] (first-order methods with fixed steps beside
+//! CG, SCG, BFGS and Newton) from `(-1.2, 1)` on the 2-D Rosenbrock
+//! function, the GIF growing them together iteration by iteration.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,7 +32,8 @@ use opt_core::Objective;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::plot::{ProfileChart, Series, TrajectoryChart, performance_profile, write_chart};
+use crate::landscape_plot::{HeatMapChart, PathStyle, Shading, grid, write_gif};
+use crate::plot::{Chart, ProfileChart, Series, TrajectoryChart, performance_profile, write_chart};
 use crate::problems::{MGH_NAMES, build_problem};
 use crate::run::{RunOptions, RunRecord, run_specs};
 use crate::spec::Spec;
@@ -144,6 +150,8 @@ pub struct UnconstrainedResult {
     pub methods: Vec<&'static str>,
     pub runs: Vec<UnconstrainedRun>,
     pub skipped: Vec<Skipped>,
+    /// The runs of the Rosenbrock paths figure ([`FIGURE_METHODS`]).
+    pub figure_runs: Vec<FigureRun>,
 }
 
 fn problem_list(quick: bool) -> Result<Vec<ProblemInfo>> {
@@ -224,15 +232,18 @@ pub fn run_unconstrained_suite(
             });
         }
     }
+    let (figure_runs, figure_files) = rosenbrock_paths_figure(out)?;
     let result = UnconstrainedResult {
         max_iters,
         problems,
         methods: METHODS.iter().map(|m| m.spec).collect(),
         runs,
         skipped,
+        figure_runs,
     };
     let mut files = plot_profile(&result, out)?;
     files.extend(plot_paths(&result, out)?);
+    files.extend(figure_files);
     Ok((result, files))
 }
 
@@ -294,6 +305,166 @@ fn plot_paths(result: &UnconstrainedResult, out: &Path) -> Result<Vec<PathBuf>> 
     write_chart(&chart, &out.join("unconstrained-rosenbrock-paths"))
 }
 
+/// The methods of `rosenbrock-paths.{svg,png,gif}`: spec and label.
+/// The fixed steps are chosen so that both reach the minimum's
+/// neighbourhood within a few thousand iterations from `(-1.2, 1)`:
+/// heavy ball `lr = 0.002, momentum = 0.9` stops at `||grad||_inf <= 1e-6`
+/// after about 1500 iterations (`lr = 0.001`: about 3000), Adam `lr =
+/// 0.02` after about 3900 (`lr = 0.01` is at `f ~ 5e-10` after 5000). GD
+/// uses its default Armijo backtracking.
+pub const FIGURE_METHODS: &[(&str, &str)] = &[
+    ("gd", "GD (Armijo)"),
+    ("sgd:lr=0.002,momentum=0.9", "momentum"),
+    ("adam:lr=0.02", "Adam"),
+    ("cg", "CG"),
+    ("scg", "SCG"),
+    ("bfgs", "BFGS"),
+    ("newton", "Newton"),
+];
+
+/// Iteration budget of each run of the paths figure.
+pub const FIGURE_MAX_ITERS: usize = 10_000;
+
+/// Frames of the paths animation (its last frame held a little longer).
+const FIGURE_FRAMES: usize = 50;
+
+/// One run of the paths figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureRun {
+    pub label: &'static str,
+    pub spec: &'static str,
+    pub iterations: usize,
+    pub f: f64,
+    pub stop_reason: String,
+    /// The iterates, the start first.
+    #[serde(skip)]
+    pub path: Vec<(f64, f64)>,
+}
+
+/// Run [`FIGURE_METHODS`] on `rosenbrock:dim=2` from `(-1.2, 1)` (each to
+/// `||grad f||_inf <= 1e-6` or [`FIGURE_MAX_ITERS`] iterations) and draw
+/// `rosenbrock-paths.svg`, `.png` and the animated `.gif` in `out`: the
+/// paths over banded contours of `log10(1 + f)`; the GIF's frames show
+/// the first `k` iterations of every method, with `k` spaced
+/// logarithmically from 0 to the longest run so that the slow methods
+/// still move.
+pub fn rosenbrock_paths_figure(out: &Path) -> Result<(Vec<FigureRun>, Vec<PathBuf>)> {
+    let runs = run_figure_methods()?;
+    let files = draw_paths_figure(&runs, out)?;
+    Ok((runs, files))
+}
+
+/// The runs of [`rosenbrock_paths_figure`], with their iterates.
+pub fn run_figure_methods() -> Result<Vec<FigureRun>> {
+    let mut runs = Vec::with_capacity(FIGURE_METHODS.len());
+    for &(spec, label) in FIGURE_METHODS {
+        let options = RunOptions {
+            max_iters: Some(FIGURE_MAX_ITERS),
+            gtol: Some(SOLVED_GTOL),
+            time_limit_s: Some(10.0),
+            keep_history: true,
+            ..RunOptions::default()
+        };
+        let record = run_specs("rosenbrock:dim=2", spec, &options)?;
+        let path = record
+            .history
+            .as_ref()
+            .map(|h| h.iterates.iter().map(|x| (x[0], x[1])).collect())
+            .unwrap_or_default();
+        runs.push(FigureRun {
+            label,
+            spec,
+            iterations: record.iterations,
+            f: record.f,
+            stop_reason: record.stop_reason.to_string(),
+            path,
+        });
+    }
+    Ok(runs)
+}
+
+/// Draw `rosenbrock-paths.{svg,png,gif}` of `runs` in `out` (module doc of
+/// [`rosenbrock_paths_figure`]); returns the three paths.
+pub fn draw_paths_figure(runs: &[FigureRun], out: &Path) -> Result<Vec<PathBuf>> {
+    // the plotted window: every iterate, within reason
+    let (mut x0, mut x1, mut y0, mut y1) = (-1.5_f64, 1.5_f64, -0.5_f64, 1.5_f64);
+    for &(x, y) in runs.iter().flat_map(|r| &r.path) {
+        if x.is_finite() && y.is_finite() {
+            (x0, x1) = (x0.min(x.max(-5.0)), x1.max(x.min(5.0)));
+            (y0, y1) = (y0.min(y.max(-5.0)), y1.max(y.min(5.0)));
+        }
+    }
+    let (pad_x, pad_y) = (0.04 * (x1 - x0), 0.04 * (y1 - y0));
+    let xs = grid(x0 - pad_x, x1 + pad_x, 161);
+    let ys = grid(y0 - pad_y, y1 + pad_y, 107);
+    let values: Vec<Vec<f64>> = ys
+        .iter()
+        .map(|&y| {
+            xs.iter()
+                .map(|&x| (1.0 + 100.0 * (y - x * x).powi(2) + (1.0 - x).powi(2)).log10())
+                .collect()
+        })
+        .collect();
+    let labelled = |count: &dyn Fn(&FigureRun) -> usize| -> Vec<Series> {
+        runs.iter()
+            .map(|run| Series {
+                label: format!("{} ({} it.)", run.label, run.iterations),
+                points: run.path[..count(run).min(run.path.len())].to_vec(),
+            })
+            .collect()
+    };
+    let marks = [((1.0, 1.0), " minimum (1, 1)")];
+    let full = labelled(&|run| run.path.len());
+    let chart = HeatMapChart {
+        title: "rosenbrock from (-1.2, 1): GD, momentum, Adam, CG, SCG, BFGS, Newton",
+        x_label: "x1",
+        y_label: "x2",
+        value_label: "log10(1 + f)",
+        xs: &xs,
+        ys: &ys,
+        values: &values,
+        levels: 14,
+        banded: true,
+        shading: Shading::Light,
+        paths: &full,
+        path_style: PathStyle::default(),
+        marks: &marks,
+    };
+    let mut files = write_chart(&chart, &out.join("rosenbrock-paths"))?;
+    let longest = runs.iter().map(|r| r.path.len()).max().unwrap_or(1);
+    let frame_iterations: Vec<usize> = (0..FIGURE_FRAMES)
+        .map(|f| {
+            let u = f as f64 / (FIGURE_FRAMES - 1) as f64;
+            ((longest as f64).powf(u).round() as usize).saturating_sub(1)
+        })
+        .collect();
+    // the last frame is shown this many times more
+    const HOLD: usize = 5;
+    let gif = write_gif(
+        &out.join("rosenbrock-paths.gif"),
+        (640, 400),
+        120,
+        FIGURE_FRAMES + HOLD,
+        |frame, area| {
+            let k = frame_iterations[frame.min(FIGURE_FRAMES - 1)];
+            let paths = labelled(&|_| k + 1);
+            let title = format!("rosenbrock from (-1.2, 1): iteration {k}");
+            HeatMapChart {
+                title: &title,
+                paths: &paths,
+                path_style: PathStyle {
+                    mark_last: true,
+                    ..PathStyle::default()
+                },
+                ..chart.clone()
+            }
+            .draw(area)
+        },
+    )?;
+    files.push(gif);
+    Ok(files)
+}
+
 /// The suite's section of `report.md`.
 pub fn render_unconstrained(result: &UnconstrainedResult) -> String {
     let mut text = String::new();
@@ -339,6 +510,25 @@ pub fn render_unconstrained(result: &UnconstrainedResult) -> String {
         "\n![unconstrained-profile.svg](unconstrained-profile.svg)\n\n\
          ![unconstrained-rosenbrock-paths.svg](unconstrained-rosenbrock-paths.svg)\n"
     );
+    if !result.figure_runs.is_empty() {
+        let _ = writeln!(
+            text,
+            "Paths from (-1.2, 1) on the 2-D Rosenbrock function, each run to \
+             `||grad f||_inf <= {SOLVED_GTOL:e}` or {FIGURE_MAX_ITERS} iterations \
+             (animated: [rosenbrock-paths.gif](rosenbrock-paths.gif), iterations \
+             spaced logarithmically):\n"
+        );
+        let _ = writeln!(text, "| method | spec | iterations | f | stop |");
+        let _ = writeln!(text, "|---|---|---:|---:|---|");
+        for run in &result.figure_runs {
+            let _ = writeln!(
+                text,
+                "| {} | `{}` | {} | {:.3e} | {} |",
+                run.label, run.spec, run.iterations, run.f, run.stop_reason
+            );
+        }
+        let _ = writeln!(text, "\n![rosenbrock-paths.svg](rosenbrock-paths.svg)\n");
+    }
     let _ = writeln!(
         text,
         "| problem | n | method | solved | iterations | f | grad inf-norm | f evals | grad evals | Hv | J | ms | stop |"
@@ -385,4 +575,32 @@ pub fn render_unconstrained(result: &UnconstrainedResult) -> String {
     }
     let _ = writeln!(text);
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_of_the_paths_figure_reaches_the_minimum_from_the_standard_start() {
+        let runs = run_figure_methods().expect("runs");
+        assert_eq!(runs.len(), FIGURE_METHODS.len());
+        for run in &runs {
+            assert_eq!(run.path.first(), Some(&(-1.2, 1.0)), "{}", run.spec);
+            assert_eq!(run.path.len(), run.iterations + 1, "{}", run.spec);
+            let &(x, y) = run.path.last().expect("a last point");
+            assert!(
+                run.f < 1e-6 && (x - 1.0).abs() < 1e-3 && (y - 1.0).abs() < 2e-3,
+                "{}: f = {}, ({x}, {y}) after {} iterations",
+                run.spec,
+                run.f,
+                run.iterations
+            );
+        }
+        // the fixed-step methods are the slow ones, but within the budget
+        let momentum = &runs[1];
+        let adam = &runs[2];
+        assert!(momentum.iterations < FIGURE_MAX_ITERS / 2 && momentum.iterations > 100);
+        assert!(adam.iterations < FIGURE_MAX_ITERS / 2 && adam.iterations > 100);
+    }
 }

@@ -28,6 +28,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod error;
+pub mod landscape;
 pub mod loss;
 pub mod network;
 pub mod objective;

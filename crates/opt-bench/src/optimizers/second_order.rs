@@ -61,7 +61,7 @@ fn core(spec: &Spec) -> impl Fn(OptError) -> BenchError + '_ {
 /// that parse as integers are passed as integers, `true`/`false` as
 /// booleans, anything else as a string (enum variants such as
 /// `variant=fr`).
-fn config_from_spec<C: Serialize + DeserializeOwned>(
+pub(crate) fn config_from_spec<C: Serialize + DeserializeOwned>(
     spec: &Spec,
     defaults: &C,
     extra_keys: &[&str],
