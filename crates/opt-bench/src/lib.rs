@@ -16,7 +16,10 @@
 //! - [`run`]: one run as `cargo xtask run` does it, with its JSON record;
 //! - [`report`] and [`plot`]: `cargo xtask bench`'s suites, tables and plots
 //!   ([`first_order_suite`], [`finite_sum_suite`], [`unconstrained_suite`],
-//!   [`least_squares_suite`]);
+//!   [`least_squares_suite`], [`networks_suite`]), with [`landscape_plot`]'s
+//!   heat maps, line charts and animated GIFs;
+//! - [`training`]: optimizer specs as training methods for candle networks
+//!   (what `cargo xtask train` and the `networks` suite run);
 //! - [`BenchError`]: one-line, typed errors naming the spec, file, line or
 //!   argument at fault.
 //!

@@ -15,15 +15,17 @@
 //! - [`train`]: the training loop behind `cargo xtask train` (steppers by
 //!   seeded mini-batches with optional micro-batch accumulation, solvers by
 //!   iterations per epoch), per-epoch train loss, test loss and accuracy;
-//! - [`checkpoint`]: checkpoints of a stepper run (weights as safetensors,
-//!   optimizer state, settings and records as JSON) and their resume, bit
-//!   for bit on the CPU;
+//! - [`checkpoint`]: checkpoints of a training run (weights as safetensors,
+//!   the optimizer's or solver's state, settings and records as JSON) and
+//!   their resume, bit for bit on the CPU;
+//! - [`landscape`]: loss along a line between two parameter vectors and on
+//!   a plane of filter-normalised random (or principal) directions, with a
+//!   trajectory projected on it (Li et al. 2018);
 //! - [`ModelError`]: one error type naming the file, tensor or argument at
 //!   fault.
 //!
-//! Still to come (issue 8): checkpoints of the full-batch solvers, minibatched-SCG
-//! experiments written up, the `networks` bench suite, loss landscapes, and
-//! the CUDA path tested on a GPU.
+//! Feature `cuda` builds candle's CUDA backend (`--device cuda` in `cargo
+//! xtask train`); everything builds and passes without it.
 
 pub mod checkpoint;
 pub mod data;
