@@ -42,7 +42,7 @@ use opt_models::network::Network;
 use opt_models::train::{EpochRecord, evaluate, objective_on};
 use serde_json::json;
 
-use crate::train::{TrainArgs, build_network, load_data, run_optimizer};
+use crate::train::{RunArgs, TrainArgs, build_network, load_data, run_optimizer};
 
 /// Most grid points per axis of the plane.
 const MAX_RESOLUTION: usize = 201;
@@ -52,27 +52,8 @@ const PCA_MARGIN: f64 = 0.15;
 
 #[derive(Debug, Args)]
 pub struct LandscapeArgs {
-    /// The network: `mlp` or `cnn` (as `cargo xtask train`).
-    #[arg(long)]
-    model: String,
-    /// The data: `digits` or `idx:DIR`.
-    #[arg(long)]
-    data: String,
-    /// The optimizer, as `cargo xtask train` takes it.
-    #[arg(long)]
-    optimizer: String,
-    /// Epochs; the trajectory has one point per epoch and the start.
-    #[arg(long, default_value_t = 10)]
-    epochs: usize,
-    /// Samples per step of a first-order method.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Accumulate each batch's gradient over micro-batches of at most M samples.
-    #[arg(long, value_name = "M")]
-    accumulate: Option<usize>,
-    /// Seed of the initialisation, the shuffles and the random directions.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    run: RunArgs,
     /// The plane's directions: `random` (filter-normalised Gaussian) or
     /// `pca` (principal directions of the trajectory).
     #[arg(long, default_value = "random")]
@@ -120,29 +101,29 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
             args.span
         ));
     }
-    if args.epochs == 0 {
+    if args.run.epochs == 0 {
         return Err("invalid --epochs 0: must be at least 1".into());
     }
-    if directions == Directions::Pca && args.epochs < 2 {
+    if directions == Directions::Pca && args.run.epochs < 2 {
         return Err(
             "--directions pca needs --epochs 2 or more (the trajectory must span a plane)".into(),
         );
     }
-    if args.batch_size == 0 {
+    if args.run.batch_size == 0 {
         return Err("invalid --batch-size 0: must be at least 1".into());
     }
-    if args.accumulate == Some(0) {
+    if args.run.accumulate == Some(0) {
         return Err("invalid --accumulate 0: must be at least 1".into());
     }
-    let spec = Spec::parse("optimizer", &args.optimizer).map_err(|e| e.to_string())?;
+    let spec = Spec::parse("optimizer", &args.run.optimizer).map_err(|e| e.to_string())?;
     let out = args.out.clone().unwrap_or(default_out);
     let text = |e: &dyn std::fmt::Display| e.to_string();
 
     // train, recording the parameters at the start and after every epoch
     let started = Instant::now();
-    let (train_set, test_set) = load_data(&args.data)?;
+    let (train_set, test_set) = load_data(&args.run.data)?;
     let device = candle_core::Device::Cpu;
-    let network = build_network(&args.model, &train_set, args.seed, &device)?;
+    let network = build_network(&args.run.model, &train_set, args.run.seed, &device)?;
     let objective =
         objective_on(network, Loss::cross_entropy(), &train_set).map_err(|e| text(&e))?;
     // the same storage as the network's: the training loop writes each
@@ -155,15 +136,7 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
         "{:>5}  {:>11}  {:>10}  {:>8}",
         "epoch", "train_loss", "test_loss", "test_acc"
     );
-    let train_args = TrainArgs::plain(
-        &args.model,
-        &args.data,
-        &args.optimizer,
-        args.epochs,
-        args.batch_size,
-        args.accumulate,
-        args.seed,
-    );
+    let train_args = TrainArgs::plain(args.run.clone());
     let report = run_optimizer(&spec, objective, &test_set, &train_args, |record| {
         println!(
             "{:>5}  {:>11.6}  {:>10.6}  {:>8.4}",
@@ -188,7 +161,7 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
     let (start_point, end_point) = (&trajectory[0], &trajectory[last]);
 
     // a fresh objective on the same data to evaluate anywhere
-    let network = build_network(&args.model, &train_set, args.seed, &device)?;
+    let network = build_network(&args.run.model, &train_set, args.run.seed, &device)?;
     let objective =
         objective_on(network, Loss::cross_entropy(), &train_set).map_err(|e| text(&e))?;
 
@@ -209,8 +182,8 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
     let started = Instant::now();
     let (d1, d2, explained) = match directions {
         Directions::Random => {
-            let [d1, d2] =
-                random_directions(objective.slots(), end_point, args.seed).map_err(|e| text(&e))?;
+            let [d1, d2] = random_directions(objective.slots(), end_point, args.run.seed)
+                .map_err(|e| text(&e))?;
             (d1, d2, None)
         }
         Directions::Pca => {
@@ -266,7 +239,7 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
     }];
     let line_title = format!(
         "{} on {}, {}: from initial (t = 0) to final (t = 1) parameters",
-        args.model, args.data, args.optimizer
+        args.run.model, args.run.data, args.run.optimizer
     );
     let line_chart = LineChart {
         title: &line_title,
@@ -293,8 +266,8 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
     }];
     let plane_title = format!(
         "{}, {}: {}; {:.2}% of the path outside the plane",
-        args.model,
-        args.optimizer,
+        args.run.model,
+        args.run.optimizer,
         match directions {
             Directions::Random => "random directions",
             Directions::Pca => "PCA directions",
@@ -323,13 +296,13 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
     files.extend(write_chart(&plane_chart, &out.join("landscape-plane")).map_err(|e| text(&e))?);
     let plots_s = started.elapsed().as_secs_f64();
     let summary = json!({
-        "model": args.model,
-        "data": args.data,
-        "optimizer": args.optimizer,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "accumulate": args.accumulate,
-        "seed": args.seed,
+        "model": args.run.model,
+        "data": args.run.data,
+        "optimizer": args.run.optimizer,
+        "epochs": args.run.epochs,
+        "batch_size": args.run.batch_size,
+        "accumulate": args.run.accumulate,
+        "seed": args.run.seed,
         "directions": args.directions,
         "resolution": args.resolution,
         "span": args.span,

@@ -43,35 +43,43 @@ use opt_models::train::{
 };
 use serde_json::{Value, json};
 
-#[derive(Debug, Args)]
-pub struct TrainArgs {
+/// What a training run is: the arguments `train` and `landscape` share.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
     /// The network: `mlp` (inputs-128-classes, ReLU) or `cnn` (two
     /// conv-ReLU-pool blocks of 16 and 32 channels, then 64, then classes).
     #[arg(long)]
-    model: String,
+    pub model: String,
     /// The data: `digits` (1437 train / 360 test) or `idx:DIR` (an MNIST or
     /// Fashion-MNIST directory of `*-ubyte` files, gzipped or not).
     #[arg(long)]
-    data: String,
+    pub data: String,
     /// The optimizer: a first-order spec (`adam:lr=0.001`,
     /// `sgd:lr=0.1,momentum=0.9`, ...), `scg[:batch_size=B,...]`,
     /// `lbfgs[:m=10]`, `cg[:variant=prplus]` or
     /// `newton-cg[:forcing=superlinear|quadratic][,eta=E][,max_cg_iters=N]`.
     #[arg(long)]
-    optimizer: String,
+    pub optimizer: String,
     /// Epochs (passes over the training set; one iteration for full-batch
     /// solvers).
     #[arg(long, default_value_t = 10)]
-    epochs: usize,
+    pub epochs: usize,
     /// Samples per step of a first-order method.
     #[arg(long, default_value_t = 32)]
-    batch_size: usize,
+    pub batch_size: usize,
     /// Accumulate each batch's gradient over micro-batches of at most M samples.
     #[arg(long, value_name = "M")]
-    accumulate: Option<usize>,
-    /// Seed of the initialisation and the shuffles.
+    pub accumulate: Option<usize>,
+    /// Seed of the initialisation and the shuffles (and of `landscape`'s
+    /// random directions).
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     /// `cpu` or `cuda` (needs a build with the `cuda` feature of opt-models).
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -94,23 +102,9 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// The arguments of a plain CPU run (no trace, checkpoint or resume),
     /// for commands that train as `train` does.
-    pub(crate) fn plain(
-        model: &str,
-        data: &str,
-        optimizer: &str,
-        epochs: usize,
-        batch_size: usize,
-        accumulate: Option<usize>,
-        seed: u64,
-    ) -> Self {
+    pub(crate) fn plain(run: RunArgs) -> Self {
         Self {
-            model: model.to_owned(),
-            data: data.to_owned(),
-            optimizer: optimizer.to_owned(),
-            epochs,
-            batch_size,
-            accumulate,
-            seed,
+            run,
             device: "cpu".to_owned(),
             trace: None,
             json: false,
@@ -122,30 +116,30 @@ impl TrainArgs {
 
 /// Run `cargo xtask train`; an error is the one line to print.
 pub fn train(args: TrainArgs) -> Result<(), String> {
-    if args.epochs == 0 {
+    if args.run.epochs == 0 {
         return Err("invalid --epochs 0: must be at least 1".into());
     }
-    if args.batch_size == 0 {
+    if args.run.batch_size == 0 {
         return Err("invalid --batch-size 0: must be at least 1".into());
     }
-    let spec = Spec::parse("optimizer", &args.optimizer).map_err(|e| e.to_string())?;
+    let spec = Spec::parse("optimizer", &args.run.optimizer).map_err(|e| e.to_string())?;
     // scg takes its batch size from its spec (MinibatchScg checks M <= B)
     let batch_size = if spec.name == "scg" {
         usize::MAX
     } else {
-        args.batch_size
+        args.run.batch_size
     };
-    if let Some(micro) = args.accumulate
+    if let Some(micro) = args.run.accumulate
         && (micro == 0 || micro > batch_size)
     {
         return Err(format!(
             "invalid --accumulate {micro}: must be between 1 and the batch size {}",
-            args.batch_size
+            args.run.batch_size
         ));
     }
     let device = device(&args.device)?;
-    let (train_set, test_set) = load_data(&args.data)?;
-    let network = build_network(&args.model, &train_set, args.seed, &device)?;
+    let (train_set, test_set) = load_data(&args.run.data)?;
+    let network = build_network(&args.run.model, &train_set, args.run.seed, &device)?;
     let objective =
         objective_on(network, Loss::cross_entropy(), &train_set).map_err(|e| e.to_string())?;
 
@@ -166,7 +160,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
         );
     }
     let show_progress = args.json && std::io::stderr().is_terminal();
-    let epochs = args.epochs;
+    let epochs = args.run.epochs;
     let on_epoch = |record: &EpochRecord| {
         if let Some(writer) = trace.as_mut() {
             let line = serde_json::to_string(record).unwrap_or_default();
@@ -206,12 +200,12 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     let last = report.epochs.last().ok_or("training ran no epoch")?.clone();
     if args.json {
         let summary = json!({
-            "model": args.model,
-            "data": args.data,
-            "optimizer": args.optimizer,
-            "batch_size": args.batch_size,
-            "accumulate": args.accumulate,
-            "seed": args.seed,
+            "model": args.run.model,
+            "data": args.run.data,
+            "optimizer": args.run.optimizer,
+            "batch_size": args.run.batch_size,
+            "accumulate": args.run.accumulate,
+            "seed": args.run.seed,
             "device": args.device,
             "epochs": report.epochs.len(),
             "train_loss": last.train_loss,
@@ -286,8 +280,13 @@ pub(crate) fn run_optimizer(
     args: &TrainArgs,
     on_epoch: impl FnMut(&EpochRecord),
 ) -> Result<TrainReport, String> {
-    let method = training_method(spec, objective.num_samples(), args.seed, args.accumulate)
-        .map_err(|e| e.to_string())?;
+    let method = training_method(
+        spec,
+        objective.num_samples(),
+        args.run.seed,
+        args.run.accumulate,
+    )
+    .map_err(|e| e.to_string())?;
     match method {
         TrainingMethod::Stepper(stepper) => run_stepper(stepper, objective, test, args, on_epoch),
         TrainingMethod::Solver {
@@ -296,7 +295,7 @@ pub(crate) fn run_optimizer(
             iterations_per_epoch,
         } => {
             let schedule = SolverEpochs {
-                epochs: args.epochs,
+                epochs: args.run.epochs,
                 iterations_per_epoch,
             };
             run_solver(
@@ -324,10 +323,10 @@ fn run_stepper(
 ) -> Result<TrainReport, String> {
     let text = |e: &dyn std::fmt::Display| e.to_string();
     let config = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        micro_batch: args.accumulate,
-        seed: args.seed,
+        epochs: args.run.epochs,
+        batch_size: args.run.batch_size,
+        micro_batch: args.run.accumulate,
+        seed: args.run.seed,
     };
     let settings = run_settings(args);
     let mut start = TrainStart::default();
@@ -336,7 +335,7 @@ fn run_stepper(
         let resumed = |e: &dyn std::fmt::Display| format!("--resume {}: {e}", dir.display());
         let state =
             load_checkpoint(dir, objective.network(), &settings).map_err(|e| resumed(&e))?;
-        if state.epochs_done >= args.epochs {
+        if state.epochs_done >= args.run.epochs {
             return Err(resumed(&format!(
                 "the checkpoint has {} epochs done; give --epochs above that",
                 state.epochs_done
@@ -379,12 +378,12 @@ fn run_stepper(
 /// What a checkpoint of this run must share with the run resuming it.
 fn run_settings(args: &TrainArgs) -> RunSettings {
     RunSettings {
-        model: args.model.clone(),
-        data: args.data.clone(),
-        optimizer: args.optimizer.clone(),
-        batch_size: args.batch_size,
-        micro_batch: args.accumulate,
-        seed: args.seed,
+        model: args.run.model.clone(),
+        data: args.run.data.clone(),
+        optimizer: args.run.optimizer.clone(),
+        batch_size: args.run.batch_size,
+        micro_batch: args.run.accumulate,
+        seed: args.run.seed,
     }
 }
 
@@ -411,7 +410,7 @@ where
         let resumed = |e: &dyn std::fmt::Display| format!("--resume {}: {e}", dir.display());
         let state =
             load_checkpoint(dir, objective.network(), &settings).map_err(|e| resumed(&e))?;
-        if state.epochs_done >= args.epochs {
+        if state.epochs_done >= args.run.epochs {
             return Err(resumed(&format!(
                 "the checkpoint has {} epochs done; give --epochs above that",
                 state.epochs_done
