@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use opt_bench::Spec;
 use opt_bench::optimizers::CheckpointStepper;
 use opt_bench::training::{self, TrainingMethod, training_method};
@@ -159,8 +160,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
             "epoch", "train_loss", "test_loss", "test_acc", "seconds"
         );
     }
-    let show_progress = args.json && std::io::stderr().is_terminal();
-    let epochs = args.run.epochs;
+    let progress = epoch_progress(args.run.epochs);
     let on_epoch = |record: &EpochRecord| {
         if let Some(writer) = trace.as_mut() {
             let line = serde_json::to_string(record).unwrap_or_default();
@@ -169,25 +169,22 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
             }
         }
         if print_epochs {
-            println!(
-                "{:>5}  {:>11.6}  {:>10.6}  {:>8.4}  {:>9.4}",
-                record.epoch,
-                record.train_loss,
-                record.test_loss,
-                record.test_accuracy,
-                record.seconds
-            );
-        } else if show_progress {
-            eprint!(
-                "\repoch {}/{epochs}  test accuracy {:.4}",
-                record.epoch, record.test_accuracy
-            );
+            progress.suspend(|| {
+                println!(
+                    "{:>5}  {:>11.6}  {:>10.6}  {:>8.4}  {:>9.4}",
+                    record.epoch,
+                    record.train_loss,
+                    record.test_loss,
+                    record.test_accuracy,
+                    record.seconds
+                );
+            });
         }
+        progress.set_position(record.epoch as u64);
+        progress.set_message(format!("test accuracy {:.4}", record.test_accuracy));
     };
     let report = run_optimizer(&spec, objective, &test_set, &args, on_epoch);
-    if show_progress {
-        eprintln!();
-    }
+    progress.finish_and_clear();
     let report = report?;
     if let Some(mut writer) = trace {
         if let Some(error) = trace_error {
@@ -373,6 +370,20 @@ fn run_stepper(
         epochs: records,
         stopped_early: report.stopped_early,
     })
+}
+
+/// A bar over the epochs on stderr when it is a terminal, hidden otherwise.
+fn epoch_progress(epochs: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(epochs as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} epochs  {msg}  [{elapsed}]")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// What a checkpoint of this run must share with the run resuming it.
