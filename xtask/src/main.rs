@@ -30,6 +30,11 @@ mod train;
 struct Cli {
     #[command(subcommand)]
     command: Commands,
+    /// Threads of candle's CPU kernels for `train`, `landscape` and `bench`
+    /// (their RAYON_NUM_THREADS). Default: RAYON_NUM_THREADS when set, else
+    /// the available cores; 0: the available cores.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +138,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let uses_candle = matches!(
+        cli.command,
+        Commands::Train(_) | Commands::Landscape(_) | Commands::Bench(_)
+    );
+    if uses_candle && let Some(code) = run_with_candle_threads(cli.threads) {
+        return code;
+    }
     let outcome = match cli.command {
         Commands::Run(args) => run(args),
         Commands::Bench(args) => bench(args),
@@ -148,6 +160,52 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// candle 0.11.1 reads its thread count from RAYON_NUM_THREADS at every
+/// matrix product and, when the variable is unset, counts the CPUs again
+/// each time (from /proc and the affinity mask): 8 of the 13 ms of an MLP
+/// epoch on digits went there (docs/benchmarks.md). The environment of a
+/// running process cannot be changed safely, so when the variable does not
+/// hold the wanted count, run this same command again as a child with it
+/// set and return the child's exit code. `None`: the environment already
+/// fits, go on in this process.
+fn run_with_candle_threads(threads: Option<usize>) -> Option<ExitCode> {
+    const VARIABLE: &str = "RAYON_NUM_THREADS";
+    let current = std::env::var(VARIABLE).ok();
+    let available = || std::thread::available_parallelism().map_or(1, usize::from);
+    let wanted = match threads {
+        None if current.is_some() => return None,
+        None | Some(0) => available(),
+        Some(n) => n,
+    }
+    .to_string();
+    if current.as_deref() == Some(wanted.as_str()) {
+        return None;
+    }
+    let executable = match std::env::current_exe() {
+        Ok(path) => path,
+        Err(error) => {
+            eprintln!("error: cannot set the thread count (no path to this program: {error})");
+            return Some(ExitCode::FAILURE);
+        }
+    };
+    let status = Command::new(executable)
+        .args(std::env::args_os().skip(1))
+        .env(VARIABLE, &wanted)
+        .status();
+    match status {
+        Ok(status) => Some(match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => ExitCode::FAILURE,
+        }),
+        Err(error) => {
+            eprintln!(
+                "error: cannot set the thread count (cannot run this program again: {error})"
+            );
+            Some(ExitCode::FAILURE)
         }
     }
 }
