@@ -22,6 +22,9 @@
 //!   grid of losses (`loss[j][i]` at `(alphas[i], betas[j])`), the
 //!   trajectory's coordinates and residual fractions, and the seconds each
 //!   part took.
+//!
+//! `--eval-samples N` evaluates the line and the plane on the first `N`
+//! training samples instead of all of them (training uses all).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -65,6 +68,12 @@ pub struct LandscapeArgs {
     /// the box around the trajectory (pca).
     #[arg(long, value_name = "R", default_value_t = 1.0)]
     span: f64,
+    /// Evaluate the line and the plane on the first N training samples
+    /// (default: all); training always uses the whole set. Each grid point
+    /// costs one forward pass over them, so a CNN on MNIST wants a few
+    /// thousand.
+    #[arg(long, value_name = "N")]
+    eval_samples: Option<usize>,
     /// Output folder (default target/opt-bench/landscape).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -89,6 +98,9 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
             ));
         }
     };
+    if args.eval_samples == Some(0) {
+        return Err("invalid --eval-samples 0: must be at least 1".into());
+    }
     if args.resolution < 2 || args.resolution > MAX_RESOLUTION {
         return Err(format!(
             "invalid --resolution {}: must be between 2 and {MAX_RESOLUTION}",
@@ -160,10 +172,17 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
     let last = trajectory.len() - 1;
     let (start_point, end_point) = (&trajectory[0], &trajectory[last]);
 
-    // a fresh objective on the same data to evaluate anywhere
+    // a fresh objective on the training data (or its first samples) to
+    // evaluate anywhere
+    let eval_set = match args.eval_samples {
+        Some(count) if count < train_set.len() => train_set
+            .subset(&(0..count).collect::<Vec<_>>())
+            .map_err(|e| text(&e))?,
+        _ => train_set.clone(),
+    };
     let network = build_network(&args.run.model, &train_set, args.run.seed, &device)?;
     let objective =
-        objective_on(network, Loss::cross_entropy(), &train_set).map_err(|e| text(&e))?;
+        objective_on(network, Loss::cross_entropy(), &eval_set).map_err(|e| text(&e))?;
 
     let started = Instant::now();
     // 2N points or a few more, a multiple of 4 plus one so that t = 0 and
@@ -306,6 +325,7 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
         "directions": args.directions,
         "resolution": args.resolution,
         "span": args.span,
+        "eval_samples": eval_set.len(),
         "parameters": end_point.len(),
         "records": records,
         "stopped_early": report.stopped_early,

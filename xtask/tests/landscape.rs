@@ -24,6 +24,8 @@ fn a_small_run_writes_both_figures_and_the_grids() {
         "5",
         "--directions",
         "pca",
+        "--eval-samples",
+        "1000",
         "--out",
         out.to_str().expect("utf-8 path"),
     ]);
@@ -51,6 +53,7 @@ fn a_small_run_writes_both_figures_and_the_grids() {
         &std::fs::read_to_string(out.join("landscape.json")).expect("the JSON file"),
     )
     .expect("valid JSON");
+    assert_eq!(summary["eval_samples"], 1000);
     let plane = &summary["plane"];
     assert_eq!(plane["alphas"].as_array().expect("alphas").len(), 5);
     assert_eq!(plane["betas"].as_array().expect("betas").len(), 5);
@@ -113,6 +116,7 @@ fn bad_arguments_are_one_line_errors() {
             "--directions pca needs --epochs 2",
         ),
         (&["--accumulate", "0"], "invalid --accumulate 0"),
+        (&["--eval-samples", "0"], "invalid --eval-samples 0"),
         (&["--resolution", "x"], "invalid value 'x'"),
     ];
     for (extra, expected) in cases {
