@@ -299,6 +299,12 @@ mod tests {
         assert!(message("lbfgs", Some(8)).contains("not to lbfgs"));
         assert!(message("newton-cg:forcing=fast", None).contains("forcing"));
         assert!(message("scg:sigma=1", None).contains("sigma"));
+        // a value serde refuses names its argument
+        let variant = message("cg:variant=xx", None);
+        assert!(
+            variant.starts_with("invalid value `xx` for `variant` of optimizer `cg`"),
+            "{variant}"
+        );
     }
 
     #[test]

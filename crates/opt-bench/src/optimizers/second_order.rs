@@ -88,8 +88,18 @@ pub(crate) fn config_from_spec<C: Serialize + DeserializeOwned>(
         };
         given.insert(key.clone(), value);
     }
-    fields.extend(given);
+    let defaults = fields.clone();
+    fields.extend(given.clone());
     serde_json::from_value(Value::Object(fields)).map_err(|error| {
+        // name the argument: the first one that fails on its own
+        for (key, value) in &given {
+            let mut alone = defaults.clone();
+            alone.insert(key.clone(), value.clone());
+            if let Err(error) = serde_json::from_value::<C>(Value::Object(alone)) {
+                let text = spec.get_str(key).unwrap_or_default();
+                return spec.invalid(key, text, error.to_string());
+            }
+        }
         spec.invalid(
             "",
             spec.to_string(),
