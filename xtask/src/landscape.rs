@@ -32,7 +32,6 @@ use std::time::Instant;
 use candle_core::Var;
 use clap::Args;
 use ndarray::Array1;
-use opt_bench::Spec;
 use opt_bench::landscape_plot::{HeatMapChart, LineChart, PathStyle, Shading};
 use opt_bench::plot::{Series, write_chart};
 use opt_core::Objective as _;
@@ -113,21 +112,12 @@ pub fn landscape(args: LandscapeArgs, default_out: PathBuf) -> Result<(), String
             args.span
         ));
     }
-    if args.run.epochs == 0 {
-        return Err("invalid --epochs 0: must be at least 1".into());
-    }
+    let spec = args.run.checked_spec()?;
     if directions == Directions::Pca && args.run.epochs < 2 {
         return Err(
             "--directions pca needs --epochs 2 or more (the trajectory must span a plane)".into(),
         );
     }
-    if args.run.batch_size == 0 {
-        return Err("invalid --batch-size 0: must be at least 1".into());
-    }
-    if args.run.accumulate == Some(0) {
-        return Err("invalid --accumulate 0: must be at least 1".into());
-    }
-    let spec = Spec::parse("optimizer", &args.run.optimizer).map_err(|e| e.to_string())?;
     let out = args.out.clone().unwrap_or(default_out);
     let text = |e: &dyn std::fmt::Display| e.to_string();
 

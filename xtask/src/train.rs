@@ -100,6 +100,36 @@ pub struct TrainArgs {
     resume: Option<PathBuf>,
 }
 
+impl RunArgs {
+    /// The optimizer spec, after checking the sizes: at least one epoch and
+    /// one sample per batch, and micro-batches no larger than the batch
+    /// (for `scg`, whose batch size is in its spec, any positive size).
+    pub(crate) fn checked_spec(&self) -> Result<Spec, String> {
+        if self.epochs == 0 {
+            return Err("invalid --epochs 0: must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return Err("invalid --batch-size 0: must be at least 1".into());
+        }
+        let spec = Spec::parse("optimizer", &self.optimizer).map_err(|e| e.to_string())?;
+        // scg takes its batch size from its spec (MinibatchScg checks M <= B)
+        let batch_size = if spec.name == "scg" {
+            usize::MAX
+        } else {
+            self.batch_size
+        };
+        if let Some(micro) = self.accumulate
+            && (micro == 0 || micro > batch_size)
+        {
+            return Err(format!(
+                "invalid --accumulate {micro}: must be between 1 and the batch size {}",
+                self.batch_size
+            ));
+        }
+        Ok(spec)
+    }
+}
+
 impl TrainArgs {
     /// The arguments of a plain CPU run (no trace, checkpoint or resume),
     /// for commands that train as `train` does.
@@ -117,27 +147,7 @@ impl TrainArgs {
 
 /// Run `cargo xtask train`; an error is the one line to print.
 pub fn train(args: TrainArgs) -> Result<(), String> {
-    if args.run.epochs == 0 {
-        return Err("invalid --epochs 0: must be at least 1".into());
-    }
-    if args.run.batch_size == 0 {
-        return Err("invalid --batch-size 0: must be at least 1".into());
-    }
-    let spec = Spec::parse("optimizer", &args.run.optimizer).map_err(|e| e.to_string())?;
-    // scg takes its batch size from its spec (MinibatchScg checks M <= B)
-    let batch_size = if spec.name == "scg" {
-        usize::MAX
-    } else {
-        args.run.batch_size
-    };
-    if let Some(micro) = args.run.accumulate
-        && (micro == 0 || micro > batch_size)
-    {
-        return Err(format!(
-            "invalid --accumulate {micro}: must be between 1 and the batch size {}",
-            args.run.batch_size
-        ));
-    }
+    let spec = args.run.checked_spec()?;
     let device = device(&args.device)?;
     let (train_set, test_set) = load_data(&args.run.data)?;
     let network = build_network(&args.run.model, &train_set, args.run.seed, &device)?;
