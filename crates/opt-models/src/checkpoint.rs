@@ -374,30 +374,7 @@ mod tests {
         .expect("two epochs");
         let whole_parameters = objective.current_parameters().expect("x");
 
-        let dir = scratch(name);
-        let (objective, test) = setup();
-        let mut optimizer = Optimizer::<M, f32>::new(method.clone()).expect("optimizer");
-        let first = train_stepper_from(
-            &objective,
-            &test,
-            &mut optimizer,
-            &TrainConfig {
-                epochs: 1,
-                ..CONFIG
-            },
-            TrainStart::default(),
-            |record, optimizer| {
-                let state = state_to_json(optimizer)?;
-                save_checkpoint(
-                    &dir,
-                    objective.network(),
-                    &settings(),
-                    std::slice::from_ref(record),
-                    &state,
-                )
-            },
-        )
-        .expect("one epoch");
+        let (dir, first) = one_epoch_checkpoint(method.clone(), name);
         assert_eq!(losses(&first.epochs[0]), losses(&whole.epochs[0]), "{name}");
 
         // a fresh network (another initialisation) and optimizer
@@ -456,11 +433,16 @@ mod tests {
         );
     }
 
-    fn one_epoch_checkpoint(name: &str) -> PathBuf {
+    /// One epoch of `method` from [`setup`] with a checkpoint after it, in
+    /// a scratch directory named after `name`.
+    fn one_epoch_checkpoint<M: Method>(
+        method: M,
+        name: &str,
+    ) -> (PathBuf, crate::train::TrainReport) {
         let dir = scratch(name);
         let (objective, test) = setup();
-        let mut optimizer = Optimizer::<Sgd, f32>::new(Sgd::default()).expect("optimizer");
-        train_stepper_from(
+        let mut optimizer = Optimizer::<M, f32>::new(method).expect("optimizer");
+        let report = train_stepper_from(
             &objective,
             &test,
             &mut optimizer,
@@ -481,12 +463,12 @@ mod tests {
             },
         )
         .expect("one epoch");
-        dir
+        (dir, report)
     }
 
     #[test]
     fn other_settings_are_refused_by_name() {
-        let dir = one_epoch_checkpoint("settings");
+        let (dir, _) = one_epoch_checkpoint(Sgd::default(), "settings");
         let (objective, _) = setup();
         let other = RunSettings {
             batch_size: 64,
@@ -525,7 +507,7 @@ mod tests {
 
     #[test]
     fn missing_or_damaged_files_are_refused() {
-        let dir = one_epoch_checkpoint("damaged");
+        let (dir, _) = one_epoch_checkpoint(Sgd::default(), "damaged");
         let (objective, _) = setup();
         let network = objective.network();
         let before = objective.current_parameters().expect("x");
